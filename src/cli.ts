@@ -1,0 +1,75 @@
+import { Command, CommanderError, Option } from 'commander';
+import { streamProgress } from './cli/progress.js';
+import { EXIT, exitCodeOf, formatError } from './pipeline/errors.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Parses the command line, runs one command, returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  let verbose = argv.includes('--verbose');
+  const program = new Command('runner')
+    .description('Declarative, reproducible deep-learning experiments on TensorFlow.js')
+    .option('--verbose', 'show stack traces for errors')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `runner: ${s}` : s) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('run')
+    .description('validate a spec and run it into a new folder under runs/')
+    .argument('<spec>', 'experiment YAML file')
+    .option('--set <key.path=value>', 'override one spec value (repeatable), e.g. train.epochs=1', collect, [])
+    .option('--out <dir>', 'folder that holds the run folders', 'runs')
+    .addOption(new Option('--backend <name>', 'override the spec backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .action(async (spec: string, opts: { set: string[]; out: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
+      const { runExperiment } = await import('./commands/run.js');
+      const { printOutcome } = await import('./commands/report-run.js');
+      const outcome = await runExperiment({
+        spec, set: opts.set, out: opts.out, backend: opts.backend,
+        progress: streamProgress(process.stderr),
+        warn: (m) => process.stderr.write(`runner: warning: ${m}\n`),
+        signal: interruptSignal(),
+        argv: ['run', ...argv.slice(1)],
+      });
+      process.stdout.write(printOutcome(outcome));
+      exitCode = outcome.exitCode;
+    });
+
+  program
+    .command('validate')
+    .description('check a spec against the schema and rules without running it')
+    .argument('<spec>', 'experiment YAML file')
+    .option('--set <key.path=value>', 'override one spec value (repeatable)', collect, [])
+    .option('--print', 'print the resolved spec (defaults and overrides applied)')
+    .action(async (spec: string, opts: { set: string[]; print?: boolean }) => {
+      const { validateSpec } = await import('./commands/validate.js');
+      const { resolvedYaml } = validateSpec(spec, opts.set);
+      process.stdout.write(opts.print ? resolvedYaml : `${spec} is valid\n`);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    verbose = Boolean(program.opts()['verbose']) || verbose;
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`${formatError(err, verbose)}\n`);
+    return exitCodeOf(err);
+  }
+}
+
+/** Aborts on the first Ctrl-C or SIGTERM so fit stops between batches; a second Ctrl-C exits at once. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nrunner: interrupted; stopping after this batch (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
+}

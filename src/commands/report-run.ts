@@ -1,0 +1,19 @@
+import { relative } from 'node:path';
+import type { RunOutcome } from './run.js';
+
+const pct = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : 'n/a');
+
+/** The few lines `runner run` prints at the end: test metrics, status, where the run is. */
+export function printOutcome(o: RunOutcome): string {
+  const where = relative(process.cwd(), o.runDir) || o.runDir;
+  const lines: string[] = [];
+  if (o.status === 'completed') {
+    lines.push(`test: loss ${pct(o.summary?.['loss'])}  accuracy ${pct(o.summary?.['accuracy'])}  (${String(o.summary?.['examples'] ?? '?')} examples)`);
+  } else if (o.error) {
+    lines.push(`runner: stage '${o.error.stage}' failed: ${o.error.message}`);
+    const skipped = o.stages.filter((s) => s.status === 'skipped').map((s) => s.name);
+    if (skipped.length) lines.push(`  skipped: ${skipped.join(', ')}`);
+  }
+  lines.push(`${o.status === 'completed' ? '' : '  '}run: ${where} (status: ${o.status}, backend: ${o.backend.used})`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DataError } from '../pipeline/errors.js';
+import type { DataSpec } from '../pipeline/spec.js';
+import { loadEmbeddedMnist } from './embedded.js';
+import { parseIdx } from './idx.js';
+import type { DataSource, RawDataset } from './types.js';
+
+type Role = 'trainImages' | 'trainLabels' | 'testImages' | 'testLabels';
+const ROLES: readonly Role[] = ['trainImages', 'trainLabels', 'testImages', 'testLabels'];
+const STANDARD_NAMES: Record<Role, string> = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+};
+
+interface Published { readonly baseUrl: string; readonly checksums: Record<Role, { algo: 'sha256' | 'md5'; hex: string }>; readonly classNames: string[] }
+
+/** Download locations and the checksums their publishers give for the .gz files. */
+const PUBLISHED: Record<'mnist' | 'fashion-mnist', Published> = {
+  mnist: {
+    baseUrl: 'https://storage.googleapis.com/cvdf-datasets/mnist/',
+    checksums: {
+      trainImages: { algo: 'sha256', hex: '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609' },
+      trainLabels: { algo: 'sha256', hex: '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c' },
+      testImages: { algo: 'sha256', hex: '8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6' },
+      testLabels: { algo: 'sha256', hex: 'f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6' },
+    },
+    classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  },
+  // Fashion-MNIST publishes MD5 sums only.
+  'fashion-mnist': {
+    baseUrl: 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
+    checksums: {
+      trainImages: { algo: 'md5', hex: '8d4fb7e6c68d591d4c3dfef9ec88bf0d' },
+      trainLabels: { algo: 'md5', hex: '25c81989df183df01b3e8a0aad5dffbe' },
+      testImages: { algo: 'md5', hex: 'bef4ecab320f06d8554ea6380940ec79' },
+      testLabels: { algo: 'md5', hex: 'bb300cfdad3c16e7a12a480ee83cd310' },
+    },
+    classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  },
+};
+
+/** Folders where Debian packages install datasets (dataset-fashion-mnist). */
+const SYSTEM_DIRS: Record<string, string> = {
+  mnist: '/usr/share/datasets/mnist',
+  'fashion-mnist': '/usr/share/datasets/fashion-mnist',
+};
+
+/** Where downloaded datasets are kept: $RUNNER_CACHE, else the user's cache folder. */
+export function cacheDir(): string {
+  const base = process.env['RUNNER_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'runner');
+  return resolve(base);
+}
+
+/** What the resolver tells the run log: warnings such as the embedded fallback. */
+export interface ResolveLog { warn(msg: string): void; info(msg: string): void }
+
+/** Finds a dataset: data.path, the cache, system packages, a verified download, then (mnist) the embedded digits. */
+export async function resolveDataset(data: DataSpec, specDir: string, log: ResolveLog): Promise<RawDataset> {
+  if (data.dataset === 'idx') return readFolderOrFiles(data, specDir);
+  const name = data.dataset;
+  const published = PUBLISHED[name];
+  const tried: string[] = [];
+  if (data.path) return readIdxSet(name, idxFilesIn(resolve(specDir, data.path), 'data.path'), 'path', published.classNames, data.classNames);
+
+  for (const [kind, dir] of [['cache', join(cacheDir(), 'datasets', name)], ['system', SYSTEM_DIRS[name]!]] as const) {
+    const files = findIdxFiles(dir);
+    if (files) return readIdxSet(name, files, kind, published.classNames, data.classNames);
+    tried.push(`${kind}: ${dir}`);
+  }
+  if (data.download && process.env['RUNNER_OFFLINE'] !== '1') {
+    const dir = join(cacheDir(), 'datasets', name);
+    try {
+      await download(published, dir, log);
+      return readIdxSet(name, findIdxFiles(dir)!, 'download', published.classNames, data.classNames);
+    } catch (err) {
+      log.warn(`could not download ${name}: ${(err as Error).message}`);
+      tried.push(`download: ${published.baseUrl} (${(err as Error).message})`);
+    }
+  }
+  if (name === 'mnist' && data.allowEmbedded) {
+    const ds = loadEmbeddedMnist();
+    log.warn(`full MNIST not found; using the ${ds.source.note}. Put the IDX files in ${join(cacheDir(), 'datasets', 'mnist')} for full MNIST.`);
+    return ds;
+  }
+  throw new DataError(`dataset '${name}' was not found`, [...tried.map((t) => `looked in ${t}`), `set data.path to a folder with the four IDX files`]);
+}
+
+function readFolderOrFiles(data: DataSpec, specDir: string): RawDataset {
+  if (data.files) {
+    const files = Object.fromEntries(ROLES.map((r) => [r, resolve(specDir, data.files![r])])) as Record<Role, string>;
+    for (const r of ROLES) if (!existsSync(files[r])) throw new DataError(`data.files.${r}: '${files[r]}' does not exist`);
+    return readIdxSet('idx', files, 'files', undefined, data.classNames);
+  }
+  return readIdxSet('idx', idxFilesIn(resolve(specDir, data.path!), 'data.path'), 'path', undefined, data.classNames);
+}
+
+function findIdxFiles(dir: string): Record<Role, string> | undefined {
+  const found: Partial<Record<Role, string>> = {};
+  for (const r of ROLES) {
+    const hit = [STANDARD_NAMES[r], `${STANDARD_NAMES[r]}.gz`].map((f) => join(dir, f)).find((p) => existsSync(p));
+    if (!hit) return undefined;
+    found[r] = hit;
+  }
+  return found as Record<Role, string>;
+}
+
+function idxFilesIn(dir: string, key: string): Record<Role, string> {
+  const files = findIdxFiles(dir);
+  if (!files) {
+    const missing = ROLES.filter((r) => ![STANDARD_NAMES[r], `${STANDARD_NAMES[r]}.gz`].some((f) => existsSync(join(dir, f))));
+    throw new DataError(`${key} '${dir}' does not hold the IDX files`, [`missing: ${missing.map((r) => STANDARD_NAMES[r]).join(', ')} (.gz or not)`]);
+  }
+  return files;
+}
+
+function readIdxSet(name: string, files: Record<Role, string>, kind: DataSource['kind'], known?: string[], given?: string[]): RawDataset {
+  const bytes = Object.fromEntries(ROLES.map((r) => [r, readFileSync(files[r])])) as Record<Role, Buffer>;
+  const trainImages = parseIdx(bytes.trainImages, files.trainImages, 3);
+  const trainLabels = parseIdx(bytes.trainLabels, files.trainLabels, 1);
+  const testImages = parseIdx(bytes.testImages, files.testImages, 3);
+  const testLabels = parseIdx(bytes.testLabels, files.testLabels, 1);
+  for (const [img, lab] of [[trainImages, trainLabels], [testImages, testLabels]] as const) {
+    if (img.dims[0] !== lab.dims[0]) throw new DataError(`${files.trainImages}: ${img.dims[0]} images but ${lab.dims[0]} labels`);
+  }
+  if (trainImages.dims[1] !== testImages.dims[1] || trainImages.dims[2] !== testImages.dims[2]) {
+    throw new DataError(`train images are ${trainImages.dims.slice(1).join('x')} but test images are ${testImages.dims.slice(1).join('x')}`);
+  }
+  const maxLabel = Math.max(...trainLabels.data, ...testLabels.data);
+  const numClasses = given?.length ?? known?.length ?? maxLabel + 1;
+  if (maxLabel >= numClasses) throw new DataError(`labels go up to ${maxLabel} but data.classNames names ${numClasses} classes`);
+  return {
+    name,
+    train: { images: trainImages.data, labels: trainLabels.data, count: trainImages.dims[0]! },
+    test: { images: testImages.data, labels: testLabels.data, count: testImages.dims[0]! },
+    exampleShape: trainImages.dims.slice(1),
+    numClasses,
+    classNames: given ?? known ?? Array.from({ length: numClasses }, (_, i) => String(i)),
+    source: {
+      kind,
+      location: resolve(files.trainImages, '..'),
+      files: ROLES.map((r) => ({ name: files[r], sha256: hash('sha256', bytes[r]) })),
+    },
+  };
+}
+
+async function download(published: Published, dir: string, log: ResolveLog): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  for (const r of ROLES) {
+    const file = `${STANDARD_NAMES[r]}.gz`;
+    const url = published.baseUrl + file;
+    log.info(`downloading ${url}`);
+    const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+    if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+    const body = new Uint8Array(await res.arrayBuffer());
+    const { algo, hex } = published.checksums[r];
+    const got = hash(algo, body);
+    if (got !== hex) throw new Error(`${url}: ${algo} ${got} does not match the published ${hex}`);
+    const tmp = join(dir, `.${file}.${process.pid}.tmp`);
+    writeFileSync(tmp, body);
+    renameSync(tmp, join(dir, file));
+  }
+}
+
+/** Hex digest of some bytes. */
+export function hash(algo: 'sha256' | 'md5', bytes: Uint8Array): string {
+  return createHash(algo).update(bytes).digest('hex');
+}

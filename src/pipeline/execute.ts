@@ -1,0 +1,61 @@
+import { messageOf } from './errors.js';
+import { planStages } from './graph.js';
+import type { Stage } from './stage.js';
+
+/** What run.json says about one stage. */
+export interface StageRecord {
+  name: string;
+  status: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+  startedAt?: string;
+  durationMs?: number;
+  error?: string;
+  skippedBecause?: string;
+}
+
+/** The outcome of running a plan. */
+export interface ExecutionResult {
+  status: 'completed' | 'failed';
+  stages: StageRecord[];
+  outputs: Map<string, unknown>;
+  failed?: { stage: string; error: unknown };
+}
+
+/** Runs the stages in planned order; a failure skips everything that depends on it. */
+export async function executeStages<Ctx>(
+  stages: readonly Stage<unknown, never, Ctx>[],
+  ctx: Ctx,
+  onChange: (records: readonly StageRecord[]) => void = () => {},
+  now: () => number = Date.now,
+): Promise<ExecutionResult> {
+  const plan = planStages(stages);
+  const records: StageRecord[] = plan.map((s) => ({ name: s.name, status: 'pending' }));
+  const outputs = new Map<string, unknown>();
+  let failed: ExecutionResult['failed'];
+  onChange(records);
+  for (const [i, stage] of plan.entries()) {
+    const rec = records[i]!;
+    const blocked = stage.needs.find((n) => records.find((r) => r.name === n)?.status !== 'done');
+    if (blocked !== undefined) {
+      rec.status = 'skipped';
+      rec.skippedBecause = blocked;
+      onChange(records);
+      continue;
+    }
+    const started = now();
+    rec.status = 'running';
+    rec.startedAt = new Date(started).toISOString();
+    onChange(records);
+    try {
+      const inputs = Object.fromEntries(stage.needs.map((n) => [n, outputs.get(n)]));
+      outputs.set(stage.name, await stage.run(inputs as never, ctx));
+      rec.status = 'done';
+    } catch (error) {
+      rec.status = 'failed';
+      rec.error = messageOf(error);
+      failed ??= { stage: stage.name, error };
+    }
+    rec.durationMs = now() - started;
+    onChange(records);
+  }
+  return { status: failed ? 'failed' : 'completed', stages: records, outputs, failed };
+}

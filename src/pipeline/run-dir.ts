@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** The files of a run folder; the only code that knows their names. */
+export const RUN_FILES = {
+  spec: 'spec.yaml',
+  resolved: 'resolved.yaml',
+  run: 'run.json',
+  metrics: 'metrics.jsonl',
+  summary: 'summary.json',
+  preprocess: 'preprocess.json',
+  events: 'events.jsonl',
+  modelJson: 'model/model.json',
+  modelWeights: 'model/weights.bin',
+} as const;
+
+/** `YYYYMMDD-HHMMSS` in local time. */
+export function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/** A run folder: `<out>/<YYYYMMDD-HHMMSS>-<name>-<6 hex>/`, written to atomically. */
+export class RunDir {
+  private readonly lines = new Map<string, string[]>();
+
+  private constructor(readonly path: string, readonly id: string) {}
+
+  /** Creates a new, unique run folder (mkdir fails if it exists, so parallel runs never share one). */
+  static create(outDir: string, name: string, now = new Date()): RunDir {
+    const out = resolve(outDir);
+    mkdirSync(out, { recursive: true });
+    for (;;) {
+      const id = `${timestamp(now)}-${name}-${randomBytes(3).toString('hex')}`;
+      try {
+        mkdirSync(join(out, id));
+        return new RunDir(join(out, id), id);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+  }
+
+  /** Opens an existing run folder. */
+  static open(path: string): RunDir {
+    const abs = resolve(path);
+    return new RunDir(abs, abs.split(/[\\/]/).pop()!);
+  }
+
+  file(rel: string): string {
+    return join(this.path, rel);
+  }
+
+  /** Writes a whole file atomically: a temporary file in the same folder, then rename. */
+  write(rel: string, data: string | Uint8Array): void {
+    const target = this.file(rel);
+    mkdirSync(dirname(target), { recursive: true });
+    const tmp = `${target}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+    try {
+      writeFileSync(tmp, data);
+      renameSync(tmp, target);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  writeJson(rel: string, value: unknown): void {
+    this.write(rel, `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Adds a line to a JSON-lines file, rewriting it atomically so no reader sees half a line. */
+  appendJsonl(rel: string, value: unknown): void {
+    const lines = this.lines.get(rel) ?? [];
+    lines.push(JSON.stringify(value));
+    this.lines.set(rel, lines);
+    this.write(rel, `${lines.join('\n')}\n`);
+  }
+}

@@ -1,0 +1,54 @@
+import type { Document } from 'yaml';
+import type { SpecProblem } from './errors.js';
+import { formatPath } from './overrides.js';
+import { kindOf, type ExperimentSpec } from './spec.js';
+
+type Locate = (offset: number | undefined) => { line?: number; col?: number };
+
+/** Number of classes of the built-in datasets, for checks that can run before any data is read. */
+const KNOWN_CLASSES: Record<string, number> = { mnist: 10, 'fashion-mnist': 10 };
+
+/** Rules the schema cannot express: combinations of keys that would fail later, mid-run. */
+export function semanticProblems(spec: ExperimentSpec, doc: Document, locate: Locate): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const at = (path: (string | number)[], message: string) => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    problems.push({ path: formatPath(path), ...locate(node?.range?.[0]), message });
+  };
+  const { data, preprocess, compile, train } = spec;
+
+  if (data.dataset === 'idx' && !data.files && !data.path) {
+    at(['data', 'dataset'], "dataset 'idx' needs data.files (trainImages, trainLabels, testImages, testLabels) or data.path");
+  }
+  if (data.dataset !== 'idx' && data.files) {
+    at(['data', 'files'], `data.files is only read with dataset: idx (this spec says '${data.dataset}'); use data.path for a folder of ${data.dataset} files`);
+  }
+  const monitor = train.earlyStopping?.monitor;
+  if (monitor?.startsWith('val_') && data.validationSplit === 0) {
+    at(['train', 'earlyStopping', 'monitor'], `monitors '${monitor}' but there is no validation data; set data.validationSplit (e.g. 0.1) or monitor 'loss'`);
+  }
+  if (monitor?.endsWith('accuracy') && !compile.metrics.includes('accuracy')) {
+    at(['train', 'earlyStopping', 'monitor'], `monitors '${monitor}' but compile.metrics does not include accuracy`);
+  }
+
+  const oneHots = preprocess.map((s, i) => [kindOf(s), i] as const).filter(([k]) => k === 'oneHot');
+  if (oneHots.length > 1) at(['preprocess', oneHots[1]![1]], 'oneHot appears twice; labels can be one-hot encoded only once');
+  if (compile.loss === 'categoricalCrossentropy' && oneHots.length === 0) {
+    at(['compile', 'loss'], "categoricalCrossentropy needs one-hot labels: add '- oneHot: {}' to preprocess, or use sparseCategoricalCrossentropy");
+  }
+  if (compile.loss === 'sparseCategoricalCrossentropy' && oneHots.length > 0) {
+    at(['compile', 'loss'], 'sparseCategoricalCrossentropy takes integer labels, but preprocess one-hot encodes them; remove the oneHot step or use categoricalCrossentropy');
+  }
+
+  const oneHot = oneHots[0] ? (preprocess[oneHots[0][1]] as { oneHot: { numClasses?: number } }).oneHot : undefined;
+  const classes = oneHot?.numClasses ?? KNOWN_CLASSES[data.dataset];
+  const layers = spec.model.layers;
+  const lastDense = layers.map((l, i) => [l, i] as const).filter(([l]) => kindOf(l) === 'dense').pop();
+  if (classes !== undefined && lastDense && compile.loss.includes('ategoricalCrossentropy')) {
+    const units = (lastDense[0] as { dense: { units: number } }).dense.units;
+    if (units !== classes) {
+      at(['model', 'layers', lastDense[1], 'dense', 'units'], `the last dense layer has ${units} units but the data has ${classes} classes; set units: ${classes}`);
+    }
+  }
+  return problems;
+}

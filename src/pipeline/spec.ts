@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Path of the JSON Schema file that defines an experiment (also used by editors). */
+export const SCHEMA_PATH = fileURLToPath(new URL('../../schema/experiment.schema.json', import.meta.url));
+
+/** The experiment JSON Schema, read once. */
+export function loadSchema(): Record<string, unknown> {
+  return JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
+}
+
+export type Activation =
+  | 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' | 'sigmoid' | 'hardSigmoid'
+  | 'softmax' | 'softplus' | 'softsign' | 'tanh' | 'swish' | 'mish';
+
+export type Initializer =
+  | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'leCunUniform' | 'leCunNormal'
+  | 'randomUniform' | 'randomNormal' | 'truncatedNormal' | 'zeros' | 'ones';
+
+export interface Regularizer { l1?: number; l2?: number }
+
+export interface DataSpec {
+  dataset: 'mnist' | 'fashion-mnist' | 'idx';
+  path?: string;
+  files?: { trainImages: string; trainLabels: string; testImages: string; testLabels: string };
+  classNames?: string[];
+  download: boolean;
+  allowEmbedded: boolean;
+  validationSplit: number;
+  trainLimit?: number;
+  testLimit?: number;
+}
+
+export type PreprocessStep =
+  | { scale: { divisor: number; offset: number } }
+  | { standardize: { per: 'global' | 'feature'; mean?: number; std?: number; epsilon: number } }
+  | { flatten: Record<string, never> }
+  | { reshape: { targetShape: number[] } }
+  | { oneHot: { numClasses?: number } };
+
+export interface DenseArgs {
+  units: number;
+  activation: Activation;
+  useBias: boolean;
+  kernelInitializer: Initializer;
+  biasInitializer: Initializer;
+  kernelRegularizer?: Regularizer;
+  biasRegularizer?: Regularizer;
+  name?: string;
+}
+
+export type LayerSpec =
+  | { dense: DenseArgs }
+  | { dropout: { rate: number; name?: string } }
+  | { flatten: { name?: string } }
+  | { reshape: { targetShape: number[]; name?: string } }
+  | { activation: { activation: Activation; name?: string } };
+
+export type OptimizerSpec =
+  | { sgd: { learningRate: number; momentum: number; nesterov: boolean } }
+  | { adam: { learningRate: number; beta1: number; beta2: number; epsilon: number } }
+  | { rmsprop: { learningRate: number; rho: number; momentum: number; epsilon: number; centered: boolean } };
+
+export type LossName =
+  | 'categoricalCrossentropy' | 'sparseCategoricalCrossentropy' | 'binaryCrossentropy'
+  | 'meanSquaredError' | 'meanAbsoluteError';
+
+export type Monitor = 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy';
+
+export interface EarlyStoppingSpec {
+  monitor: Monitor;
+  patience: number;
+  minDelta: number;
+  mode: 'auto' | 'min' | 'max';
+  restoreBestWeights: boolean;
+}
+
+export type EvalMetric = 'loss' | 'accuracy' | 'confusionMatrix' | 'perClass';
+
+/** A validated experiment with every default filled in (what resolved.yaml holds). */
+export interface ExperimentSpec {
+  name: string;
+  description?: string;
+  seed: number;
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  data: DataSpec;
+  preprocess: PreprocessStep[];
+  model: { layers: LayerSpec[] };
+  compile: { loss: LossName; optimizer: OptimizerSpec; metrics: 'accuracy'[] };
+  train: { epochs: number; batchSize: number; shuffle: boolean; earlyStopping?: EarlyStoppingSpec };
+  evaluate: { metrics: EvalMetric[]; batchSize: number };
+}
+
+/** The single key of a one-key object such as a layer or an optimizer. */
+export function kindOf<T extends object>(item: T): keyof T & string {
+  const [key] = Object.keys(item);
+  if (key === undefined) throw new Error('empty one-key object');
+  return key as keyof T & string;
+}

@@ -1,0 +1,70 @@
+import { RUN_FILES } from '../pipeline/run-dir.js';
+import type { Stage, StageContext } from '../pipeline/stage.js';
+import { evaluateSplit, predictClasses } from './batches.js';
+import type { FitOutput, Prepared, Split } from './types.js';
+
+/** Per-class scores as in scikit-learn's classification report. */
+export interface ClassScores { class: string; precision: number; recall: number; f1: number; support: number }
+
+/** Confusion matrix (rows: true class, columns: predicted) from true and predicted labels. */
+export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number): number[][] {
+  const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  for (let i = 0; i < truth.length; i++) m[truth[i]!]![predicted[i]!]!++;
+  return m;
+}
+
+/** Precision, recall, F1 and support per class; 0 where a ratio has no denominator. */
+export function perClassScores(matrix: number[][], classNames: readonly string[]): ClassScores[] {
+  return matrix.map((row, c) => {
+    const tp = row[c]!;
+    const support = row.reduce((a, b) => a + b, 0);
+    const predicted = matrix.reduce((a, r) => a + r[c]!, 0);
+    const precision = predicted ? tp / predicted : 0;
+    const recall = support ? tp / support : 0;
+    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+    return { class: classNames[c] ?? String(c), precision, recall, f1, support };
+  });
+}
+
+function trueLabels(split: Split, oneHot: boolean, numClasses: number): Int32Array {
+  if (!oneHot) return Int32Array.from(split.y);
+  const out = new Int32Array(split.count);
+  for (let i = 0; i < split.count; i++) {
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) if (split.y[i * numClasses + c]! > split.y[i * numClasses + best]!) best = c;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Scores the trained model on the test split and writes summary.json. */
+export const evaluate: Stage<Record<string, unknown>, { fit: FitOutput; normalize: Prepared }> = {
+  name: 'evaluate',
+  needs: ['fit', 'normalize'],
+  async run({ fit: { model, history, stoppedEarly, bestEpoch }, normalize: data }, ctx: StageContext) {
+    const { metrics, batchSize } = ctx.spec.evaluate;
+    const { test, inputShape, targetShape, numClasses, classNames } = data;
+    if (test.count === 0) throw new Error('the test split is empty');
+    const [loss, accuracy] = await evaluateSplit(model, test, inputShape, targetShape, batchSize);
+    const summary: Record<string, unknown> = { split: 'test', examples: test.count, epochsRun: history.length, stoppedEarly };
+    if (bestEpoch !== undefined) summary['bestEpoch'] = bestEpoch;
+    if (metrics.includes('loss')) summary['loss'] = loss;
+    if (metrics.includes('accuracy') && accuracy !== undefined) summary['accuracy'] = accuracy;
+    if (metrics.includes('confusionMatrix') || metrics.includes('perClass')) {
+      const matrix = confusionMatrix(trueLabels(test, data.oneHot, numClasses), predictClasses(model, test, inputShape, batchSize), numClasses);
+      if (metrics.includes('confusionMatrix')) summary['confusionMatrix'] = { labels: classNames, rows: 'true class', columns: 'predicted class', matrix };
+      if (metrics.includes('perClass')) {
+        const scores = perClassScores(matrix, classNames);
+        const total = scores.reduce((a, s) => a + s.support, 0);
+        const avg = (k: 'precision' | 'recall' | 'f1', weighted: boolean) =>
+          scores.reduce((a, s) => a + s[k] * (weighted ? s.support / total : 1 / scores.length), 0);
+        summary['perClass'] = scores;
+        summary['macroAvg'] = { precision: avg('precision', false), recall: avg('recall', false), f1: avg('f1', false) };
+        summary['weightedAvg'] = { precision: avg('precision', true), recall: avg('recall', true), f1: avg('f1', true) };
+      }
+    }
+    ctx.runDir.writeJson(RUN_FILES.summary, summary);
+    ctx.log.info({ loss, accuracy }, 'evaluated on the test split');
+    return summary;
+  },
+};

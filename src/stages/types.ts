@@ -1,0 +1,52 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { RawSplit } from '../data/types.js';
+
+/** Everything `load` returns: the three splits as bytes, and what run.json records about them. */
+export interface LoadOutput {
+  readonly train: RawSplit;
+  readonly val: RawSplit;
+  readonly test: RawSplit;
+  readonly exampleShape: readonly number[];
+  readonly numClasses: number;
+  readonly classNames: readonly string[];
+}
+
+/** A split ready for training: features and targets as float32, row-major. */
+export interface Split {
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly count: number;
+}
+
+/** Everything `normalize` returns. */
+export interface Prepared {
+  readonly train: Split;
+  readonly val: Split;
+  readonly test: Split;
+  /** Shape of one example, as the model's input sees it. */
+  readonly inputShape: readonly number[];
+  /** Shape of one target: [numClasses] when one-hot, else [1]. */
+  readonly targetShape: readonly number[];
+  readonly numClasses: number;
+  readonly classNames: readonly string[];
+  readonly oneHot: boolean;
+}
+
+export interface ModelOutput { readonly model: tf.LayersModel }
+
+/** One row of metrics.jsonl. */
+export interface EpochLogs {
+  epoch: number;
+  loss: number;
+  accuracy?: number;
+  val_loss?: number;
+  val_accuracy?: number;
+  seconds: number;
+}
+
+export interface FitOutput {
+  readonly model: tf.LayersModel;
+  readonly history: readonly EpochLogs[];
+  readonly stoppedEarly: boolean;
+  readonly bestEpoch?: number;
+}
