@@ -32,7 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         signal: interruptSignal(),
         argv: ['run', ...argv.slice(1)],
       });
-      process.stdout.write(printOutcome(outcome));
+      (outcome.status === 'completed' ? process.stdout : process.stderr).write(printOutcome(outcome));
       exitCode = outcome.exitCode;
     });
 

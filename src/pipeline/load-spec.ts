@@ -26,7 +26,8 @@ export function loadSpec(file: string, overrides: readonly Override[] = []): Loa
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const locate = (offset: number | undefined) => (offset === undefined ? {} : lineCounter.linePos(offset));
 
-  const syntax = [...doc.errors, ...doc.warnings].map((e): SpecProblem => {
+  // Unresolved tags are reported below with the reason they are refused.
+  const syntax = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')].map((e): SpecProblem => {
     const pos = e.linePos?.[0];
     return { path: '', line: pos?.line, col: pos?.col, message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') };
   });

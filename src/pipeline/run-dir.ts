@@ -67,7 +67,7 @@ export class RunDir {
   }
 
   writeJson(rel: string, value: unknown): void {
-    this.write(rel, `${JSON.stringify(value, null, 2)}\n`);
+    this.write(rel, `${toJson(value)}\n`);
   }
 
   /** Adds a line to a JSON-lines file, rewriting it atomically so no reader sees half a line. */
@@ -77,4 +77,20 @@ export class RunDir {
     this.lines.set(rel, lines);
     this.write(rel, `${lines.join('\n')}\n`);
   }
+}
+
+/** Indented JSON with lists of plain values on one line (a confusion matrix stays readable). */
+export function toJson(value: unknown, indent = ''): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== 'object')) return `[${value.map((v) => JSON.stringify(v) ?? 'null').join(', ')}]`;
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((v) => inner + toJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${toJson(v, inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }

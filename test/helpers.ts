@@ -1,0 +1,32 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { silentProgress } from '../src/cli/progress.js';
+import { loadSpec } from '../src/pipeline/load-spec.js';
+import { parseOverride } from '../src/pipeline/overrides.js';
+import { RunDir } from '../src/pipeline/run-dir.js';
+import type { StageContext } from '../src/pipeline/stage.js';
+
+export const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+
+/** A stage context for the tiny fixture spec, with a fresh run folder and a silent log. */
+export function tinyContext(set: string[] = []): StageContext & { notes: Record<string, unknown> } {
+  const { spec } = loadSpec(join(FIXTURES, 'tiny-mlp.yaml'), set.map(parseOverride));
+  const notes: Record<string, unknown> = {};
+  return {
+    spec,
+    specDir: FIXTURES,
+    runDir: RunDir.create(mkdtempSync(join(tmpdir(), 'runner-stage-')), spec.name),
+    log: pino({ level: 'silent' }),
+    signal: new AbortController().signal,
+    seed: spec.seed,
+    progress: silentProgress,
+    annotate: (k, v) => (notes[k] = v),
+    notes,
+  };
+}
+
+export const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
+export const readJsonl = (file: string): Record<string, number>[] =>
+  readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { normalize } from '../../src/stages/normalize.js';
+import type { LoadOutput } from '../../src/stages/types.js';
+import { readJson, tinyContext } from '../helpers.js';
+
+/** Three 2x2 splits whose pixel values make the fitted statistics easy to check by hand. */
+function data(): LoadOutput {
+  const split = (pixels: number[], labels: number[]) => ({ images: Uint8Array.from(pixels), labels: Uint8Array.from(labels), count: labels.length });
+  return {
+    train: split([0, 2, 4, 6, 2, 4, 6, 8], [0, 2]),
+    val: split([100, 100, 100, 100], [1]),
+    test: split([1, 1, 1, 1], [2]),
+    exampleShape: [2, 2],
+    numClasses: 3,
+    classNames: ['a', 'b', 'c'],
+  };
+}
+
+describe('normalize', () => {
+  it('scales, flattens and one-hot encodes', async () => {
+    const ctx = tinyContext();
+    ctx.spec.preprocess = [{ scale: { divisor: 2, offset: 1 } }, { flatten: {} }, { oneHot: {} }];
+    const out = await normalize.run({ load: data() }, ctx);
+    expect(out.inputShape).toEqual([4]);
+    expect(Array.from(out.train.x)).toEqual([1, 2, 3, 4, 2, 3, 4, 5]);
+    expect(Array.from(out.train.y)).toEqual([1, 0, 0, 0, 0, 1]);
+    expect(out.targetShape).toEqual([3]);
+  });
+
+  it('fits standardization on the training split only, and records it', async () => {
+    const ctx = tinyContext();
+    ctx.spec.preprocess = [{ standardize: { per: 'global', epsilon: 0 } }];
+    const out = await normalize.run({ load: data() }, ctx);
+    // train pixels: 0 2 4 6 2 4 6 8 -> mean 4, variance 6; the validation 100s must not move it.
+    const fitted = (readJson(ctx.runDir.file('preprocess.json')) as { steps: { standardize: { mean: number; std: number } }[] }).steps[0]!.standardize;
+    expect(fitted.mean).toBe(4);
+    expect(fitted.std).toBeCloseTo(Math.sqrt(6), 12);
+    expect(out.test.x[0]).toBeCloseTo((1 - 4) / Math.sqrt(6), 6);
+    expect(out.train.y[1]).toBe(2); // no oneHot: integer labels
+  });
+
+  it('standardizes per feature when asked', async () => {
+    const ctx = tinyContext();
+    ctx.spec.preprocess = [{ standardize: { per: 'feature', epsilon: 0 } }];
+    const out = await normalize.run({ load: data() }, ctx);
+    // Each pixel position has values a and a+2 in train: mean a+1, std 1.
+    expect(Array.from(out.train.x)).toEqual([-1, -1, -1, -1, 1, 1, 1, 1]);
+  });
+
+  it('refuses a reshape that does not fit, naming the step', async () => {
+    const ctx = tinyContext();
+    ctx.spec.preprocess = [{ reshape: { targetShape: [3, 3] } }];
+    await expect(normalize.run({ load: data() }, ctx)).rejects.toThrow('preprocess[0].reshape: cannot reshape examples of shape [2,2] (4 values) to [3,3] (9 values)');
+  });
+
+  it('refuses labels beyond oneHot.numClasses', async () => {
+    const ctx = tinyContext();
+    ctx.spec.preprocess = [{ oneHot: { numClasses: 2 } }];
+    await expect(normalize.run({ load: data() }, ctx)).rejects.toThrow('numClasses is 2 but the labels go up to 2');
+  });
+});
