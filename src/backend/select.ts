@@ -41,5 +41,6 @@ export async function selectBackend(requested: BackendChoice): Promise<BackendIn
     }
   }
   const hint = requested === 'tensorflow' ? '; install @tensorflow/tfjs-node (needs internet for libtensorflow) or use --backend wasm' : '; try --backend cpu';
-  throw new RunnerError(`backend '${requested}' is not available: ${skipped.join('; ')}${hint}`);
+  const reasons = requested === 'auto' ? skipped.join('; ') : skipped.map((s) => s.slice(s.indexOf(': ') + 2)).join('; ');
+  throw new RunnerError(`backend '${requested}' is not available: ${reasons}${hint}`);
 }

@@ -19,7 +19,8 @@ export function loadEmbeddedMnist(): RawDataset {
   const perClass = Array.from({ length: 10 }, (_, digit) => {
     // The package stores pixels as fractions with 3 decimals; back to bytes like the IDX files.
     const values = (JSON.parse(readFileSync(join(dir, `${digit}.json`), 'utf8')) as { data: number[] }).data;
-    const bytes = Uint8Array.from(values, (v) => Math.round(v * 255));
+    const bytes = new Uint8Array(values.length);
+    for (let i = 0; i < values.length; i++) bytes[i] = Math.round(values[i]! * 255);
     const count = Math.floor(bytes.length / PIXELS);
     const nTest = Math.round(count * TEST_FRACTION);
     return { digit, bytes, trainCount: count - nTest, count };

@@ -45,8 +45,8 @@ export function formatProblem(p: SpecProblem): string {
   const where: string[] = [];
   if (p.source) where.push(p.source);
   if (p.line !== undefined) where.push(`line ${p.line}, col ${p.col ?? 1}`);
-  const key = p.path === '' ? '(top level)' : p.path;
-  return `${key}${where.length ? ` (${where.join(', ')})` : ''}: ${p.message}`;
+  if (p.path === '') return `${where.length ? `${where.join(', ')}: ` : ''}${p.message}`;
+  return `${p.path}${where.length ? ` (${where.join(', ')})` : ''}: ${p.message}`;
 }
 
 /** Renders any thrown value for the terminal; stack traces only for bugs or --verbose. */

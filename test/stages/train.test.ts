@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/model/io.js';
+import { build } from '../../src/stages/build.js';
+import { compile } from '../../src/stages/compile.js';
+import { evaluate } from '../../src/stages/evaluate.js';
+import { fit } from '../../src/stages/fit.js';
+import { load } from '../../src/stages/load.js';
+import { normalize } from '../../src/stages/normalize.js';
+import { readJson, readJsonl, tinyContext } from '../helpers.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** Runs the real stages in order on the tiny fixture (300 digits, 2 epochs). */
+async function trainTiny(set: string[] = []) {
+  const ctx = tinyContext(set);
+  const loaded = await load.run({}, ctx);
+  const prepared = await normalize.run({ load: loaded }, ctx);
+  const built = await build.run({ normalize: prepared }, ctx);
+  const compiled = await compile.run({ build: built }, ctx);
+  const tensorsBefore = tf.memory().numTensors;
+  const fitted = await fit.run({ compile: compiled, normalize: prepared }, ctx);
+  const tensorsAfter = tf.memory().numTensors;
+  const summary = await evaluate.run({ fit: fitted, normalize: prepared }, ctx);
+  return { ctx, loaded, prepared, fitted, summary, tensorsBefore, tensorsAfter };
+}
+
+describe('the training stages on 300 embedded digits', () => {
+  let run: Awaited<ReturnType<typeof trainTiny>>;
+  beforeAll(async () => {
+    run = await trainTiny(['train.epochs=3']);
+  });
+
+  it('splits off the last 20% for validation and records the data fingerprint', () => {
+    expect(run.loaded.train.count).toBe(240);
+    expect(run.loaded.val.count).toBe(60);
+    expect(run.loaded.test.count).toBe(100);
+    expect(run.ctx.notes['data']).toMatchObject({ source: 'embedded', embedded: true, counts: { train: 240, validation: 60, test: 100 } });
+    expect((run.ctx.notes['data'] as { sha256: string }).sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('prepares float inputs of shape [784] and one-hot targets', () => {
+    expect(run.prepared.inputShape).toEqual([784]);
+    expect(run.prepared.train.x.length).toBe(240 * 784);
+    expect(run.prepared.train.y.length).toBe(240 * 10);
+    expect(Math.max(...run.prepared.train.x.subarray(0, 784))).toBeLessThanOrEqual(1);
+  });
+
+  it('writes one metrics line per epoch, and the loss falls', () => {
+    const lines = readJsonl(run.ctx.runDir.file('metrics.jsonl'));
+    expect(lines.map((l) => l['epoch'])).toEqual([1, 2, 3]);
+    for (const l of lines) expect(Object.keys(l)).toEqual(['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds']);
+    expect(lines[2]!['loss']).toBeLessThan(lines[0]!['loss']!);
+    expect(run.fitted.history).toHaveLength(3);
+  });
+
+  it('leaves no tensors behind from training but the optimizer state', () => {
+    // Adam adds two slots per weight (4 weights) plus its step counters, created on the first step; nothing grows after.
+    expect(run.tensorsAfter - run.tensorsBefore).toBeLessThanOrEqual(4 * 2 + 2);
+  });
+
+  it('scores the test split consistently: confusion matrix accuracy equals the reported accuracy', () => {
+    const s = run.summary as { accuracy: number; examples: number; confusionMatrix: { matrix: number[][] }; perClass: { support: number }[] };
+    const m = s.confusionMatrix.matrix;
+    const correct = m.reduce((a, row, i) => a + row[i]!, 0);
+    expect(s.examples).toBe(100);
+    expect(correct / 100).toBeCloseTo(s.accuracy, 6);
+    expect(s.perClass.reduce((a, c) => a + c.support, 0)).toBe(100);
+    expect(readJson(run.ctx.runDir.file('summary.json'))).toEqual(JSON.parse(JSON.stringify(run.summary)));
+  });
+
+  it('saves a model that tf.loadLayersModel reads back and that predicts the same numbers', async () => {
+    const loaded = await loadModel(run.ctx.runDir.file('model'));
+    const x = tf.tensor(run.prepared.test.x.subarray(0, 5 * 784), [5, 784]);
+    const a = (run.fitted.model.predict(x) as tf.Tensor).dataSync();
+    const b = (loaded.predict(x) as tf.Tensor).dataSync();
+    expect(Array.from(b)).toEqual(Array.from(a));
+    tf.dispose([x]);
+  });
+});
+
+describe('fit', () => {
+  it('stops early and restores the best epoch weights', async () => {
+    // A learning rate this large makes validation loss climb after the first epochs.
+    const run = await trainTiny(['train.epochs=8', 'compile.optimizer.adam.learningRate=0.5',
+      'train.earlyStopping={monitor: val_loss, patience: 1, restoreBestWeights: true}']);
+    const lines = readJsonl(run.ctx.runDir.file('metrics.jsonl'));
+    expect(run.fitted.stoppedEarly).toBe(true);
+    expect(lines.length).toBeLessThan(8);
+    const best = lines.reduce((b, l) => (l['val_loss']! < b['val_loss']! ? l : b));
+    expect(run.fitted.bestEpoch).toBe(best['epoch']);
+    const restored = await (await import('../../src/stages/batches.js')).evaluateSplit(run.fitted.model, run.prepared.val, [784], [10], 256);
+    expect(restored[0]).toBeCloseTo(best['val_loss']!, 4);
+  });
+
+  it('fails with the epoch and batch when the loss becomes NaN', async () => {
+    const ctx = tinyContext(['preprocess.0.scale.divisor=0.0000000000000000000000000000000000001']);
+    const loaded = await load.run({}, ctx);
+    const prepared = await normalize.run({ load: loaded }, ctx);
+    const compiled = await compile.run({ build: await build.run({ normalize: prepared }, ctx) }, ctx);
+    await expect(fit.run({ compile: compiled, normalize: prepared }, ctx)).rejects.toThrow(/loss became (NaN|Infinity) at epoch 1, batch \d+/);
+  });
+});
