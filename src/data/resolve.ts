@@ -78,8 +78,10 @@ export async function resolveDataset(data: DataSpec, specDir: string, log: Resol
       await download(published, dir, log);
       return readIdxSet(name, findIdxFiles(dir)!, 'download', published.classNames, data.classNames);
     } catch (err) {
-      log.warn(`could not download ${name}: ${(err as Error).message}`);
-      tried.push(`download: ${published.baseUrl} (${(err as Error).message})`);
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const why = e.cause ? `${e.message}: ${e.cause.code ?? e.cause.message}` : e.message;
+      log.warn(`could not download ${name}: ${why}`);
+      tried.push(`download: ${published.baseUrl} (${why})`);
     }
   }
   if (name === 'mnist' && data.allowEmbedded) {
