@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { interruptSignal } from './cli/interrupt.js';
 import { streamProgress } from './cli/progress.js';
 import { EXIT, exitCodeOf, formatError } from './pipeline/errors.js';
 
@@ -59,17 +60,4 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${formatError(err, verbose)}\n`);
     return exitCodeOf(err);
   }
-}
-
-/** Aborts on the first Ctrl-C or SIGTERM so fit stops between batches; a second Ctrl-C exits at once. */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nrunner: interrupted; stopping after this batch (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return controller.signal;
 }

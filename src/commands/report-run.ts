@@ -10,7 +10,8 @@ export function printOutcome(o: RunOutcome): string {
   if (o.status === 'completed') {
     lines.push(`test: loss ${pct(o.summary?.['loss'])}  accuracy ${pct(o.summary?.['accuracy'])}  (${String(o.summary?.['examples'] ?? '?')} examples)`);
   } else if (o.error) {
-    lines.push(`runner: stage '${o.error.stage}' failed: ${o.error.message}`);
+    const what = o.status === 'interrupted' ? `interrupted in stage '${o.error.stage}'` : `stage '${o.error.stage}' failed`;
+    lines.push(`runner: ${what}: ${o.error.message}`);
     const skipped = o.stages.filter((s) => s.status === 'skipped').map((s) => s.name);
     if (skipped.length) lines.push(`  skipped: ${skipped.join(', ')}`);
   }

@@ -7,6 +7,9 @@ import { evaluateSplit, fillBatch } from './batches.js';
 import { EarlyStopping } from './early-stopping.js';
 import type { EpochLogs, FitOutput, ModelOutput, Prepared } from './types.js';
 
+/** Batches between two returns to the event loop. */
+const YIELD_EVERY = 8;
+
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Fisher-Yates with the run's own seeded generator (model.fit would use Math.random). */
@@ -57,6 +60,8 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
         if (!Number.isFinite(values[0])) throw new Error(`loss became ${values[0]} at epoch ${epoch}, batch ${step + 1}`);
         values.forEach((v, i) => (sums[i] = (sums[i] ?? 0) + v * m));
         ctx.progress.batch(step + 1);
+        // Backends run synchronously under the awaits: let signals (Ctrl-C) and output through now and then.
+        if (step % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
       }
       const val = data.val.count > 0 ? await evaluateSplit(model, data.val, inputShape, targetShape, ctx.spec.evaluate.batchSize) : [];
       const logs: EpochLogs = {

@@ -1,0 +1,66 @@
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveDataset } from '../../src/data/resolve.js';
+import { FIXTURES, readJson } from '../helpers.js';
+
+const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'runner-record-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const onlyRun = (dir: string) => join(dir, readdirSync(dir)[0]!);
+
+describe('run.json', () => {
+  it('records the git commit and whether the work tree was dirty', async () => {
+    const repo = mkdtempSync(join(work, 'repo-'));
+    const git = (...args: string[]) => execa('git', args, { cwd: repo });
+    await git('init', '-q');
+    copyFileSync(join(FIXTURES, 'tiny-mlp.yaml'), join(repo, 'tiny.yaml'));
+    await git('add', 'tiny.yaml');
+    await git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'spec');
+    const head = (await git('rev-parse', 'HEAD')).stdout.trim();
+
+    const clean = await execa('node', [BIN, 'run', 'tiny.yaml', '--set', 'train.epochs=1', '--out', join(work, 'clean')], { cwd: repo, reject: false });
+    expect(clean.exitCode, clean.stderr).toBe(0);
+    expect((readJson(join(onlyRun(join(work, 'clean')), 'run.json')) as { git: unknown }).git).toEqual({ commit: head, dirty: false });
+
+    writeFileSync(join(repo, 'tiny.yaml'), '# edited\n', { flag: 'a' });
+    const dirty = await execa('node', [BIN, 'run', 'tiny.yaml', '--set', 'train.epochs=1', '--out', join(work, 'dirty')], { cwd: repo, reject: false });
+    expect(dirty.exitCode, dirty.stderr).toBe(0);
+    expect((readJson(join(onlyRun(join(work, 'dirty')), 'run.json')) as { git: unknown }).git).toEqual({ commit: head, dirty: true });
+  });
+
+  it('marks a run interrupted by SIGINT and exits 130 with valid files', async () => {
+    copyFileSync(join(FIXTURES, 'tiny-mlp.yaml'), join(work, 'tiny.yaml'));
+    const child = execa('node', [BIN, 'run', 'tiny.yaml', '--set', 'train.epochs=200', '--out', join(work, 'int')], { cwd: work, reject: false });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (/epoch +2\/200/.test(chunk.toString())) child.kill('SIGINT');
+    });
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr).toContain('interrupted');
+    const dir = onlyRun(join(work, 'int'));
+    const run = readJson(join(dir, 'run.json')) as { status: string; stages: { name: string; status: string }[] };
+    expect(run.status).toBe('interrupted');
+    expect(run.stages.find((s) => s.name === 'fit')?.status).toBe('failed');
+    expect(run.stages.find((s) => s.name === 'evaluate')?.status).toBe('skipped');
+    expect(existsSync(join(dir, 'metrics.jsonl'))).toBe(true);
+  });
+});
+
+describe('fashion-mnist from the Debian package', () => {
+  const installed = existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz');
+  it.runIf(installed)('reads the full 70,000 images with their class names', async () => {
+    const ds = await resolveDataset({ dataset: 'fashion-mnist', download: false, allowEmbedded: true, validationSplit: 0 }, work, { warn: () => {}, info: () => {} });
+    expect(ds.source.kind).toBe('system');
+    expect([ds.train.count, ds.test.count]).toEqual([60_000, 10_000]);
+    expect(ds.exampleShape).toEqual([28, 28]);
+    expect(ds.classNames[9]).toBe('Ankle boot');
+    // Every class appears 6,000 times in the training set.
+    const counts = new Array(10).fill(0);
+    for (const l of ds.train.labels) counts[l]++;
+    expect(counts).toEqual(new Array(10).fill(6000));
+  });
+});
