@@ -49,6 +49,43 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(opts.print ? resolvedYaml : `${spec} is valid\n`);
     });
 
+  program
+    .command('compare')
+    .description('compare runs: changed spec values, test metrics with deltas, learning curves; gate CI with --fail-if')
+    .argument('<runs...>', 'run folders, globs (runs/*) or unique id prefixes; the first is the baseline')
+    .option('--baseline <run>', 'the run to compare against (default: the first)')
+    .option('--all', 'show every spec value, not only those that differ')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'md', 'json', 'csv']).default('table'))
+    .option('--fail-if <expr>', 'exit 1 when the expression holds for a run (repeatable), e.g. "test.accuracy < baseline.test.accuracy - 0.005"', collect, [])
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .action(async (runs: string[], opts: { baseline?: string; all?: boolean; format: 'table' | 'md' | 'json' | 'csv'; failIf: string[]; runsDir: string }) => {
+      const { compareCommand } = await import('./commands/compare.js');
+      const result = compareCommand({ runs, ...opts });
+      process.stdout.write(result.output);
+      exitCode = result.exitCode;
+    });
+
+  program
+    .command('ls')
+    .description('list runs, newest first (a run whose process died shows as crashed)')
+    .argument('[dir]', 'folder holding the runs', 'runs')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (dir: string, opts: { format: 'table' | 'json' }) => {
+      const { lsCommand } = await import('./commands/ls.js');
+      process.stdout.write(lsCommand(dir, opts.format));
+    });
+
+  program
+    .command('report')
+    .description('write one self-contained HTML report (curves, confusion matrices, params and metrics tables)')
+    .argument('<runs...>', 'run folders, globs or unique id prefixes')
+    .option('-o, --out <file>', 'the HTML file to write', 'report.html')
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .action(async (runs: string[], opts: { out: string; runsDir: string }) => {
+      const { reportCommand } = await import('./commands/report.js');
+      process.stdout.write(`report: ${await reportCommand(runs, opts.out, opts.runsDir)}\n`);
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
     verbose = Boolean(program.opts()['verbose']) || verbose;

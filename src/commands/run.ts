@@ -10,11 +10,9 @@ import { executeStages, type StageRecord } from '../pipeline/execute.js';
 import { loadSpec } from '../pipeline/load-spec.js';
 import { parseOverride } from '../pipeline/overrides.js';
 import { RUN_FILES, RunDir } from '../pipeline/run-dir.js';
+import { RUN_FORMAT } from '../pipeline/run-reader.js';
 import type { Progress, StageContext } from '../pipeline/stage.js';
 import { STAGES } from '../stages/index.js';
-
-/** Version of the run.json layout; readers refuse newer ones. */
-export const RUN_FORMAT = 1;
 
 export interface RunOptions {
   readonly spec: string;

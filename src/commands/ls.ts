@@ -1,0 +1,19 @@
+import { age, duration, textTable } from '../cli/tables.js';
+import { listRuns } from '../pipeline/list-runs.js';
+
+/** `runner ls`: one line per run, newest first. */
+export function lsCommand(dir = 'runs', format: 'table' | 'json' = 'table', now = Date.now()): string {
+  const rows = listRuns(dir);
+  if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
+  if (rows.length === 0) return `no runs in ${dir}\n`;
+  const table = [['id', 'name', 'status', 'age', 'duration', 'metric']];
+  for (const r of rows) {
+    table.push([
+      r.id, r.name, r.status,
+      r.startedAt ? age(now - Date.parse(r.startedAt)) : '-',
+      duration(r.durationSeconds),
+      r.metric ? `${r.metric.name} ${r.metric.value.toFixed(4)}` : (r.problem ?? '-'),
+    ]);
+  }
+  return `${textTable(table)}\n`;
+}

@@ -1,0 +1,20 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { compareRuns } from '../pipeline/compare.js';
+import { RunnerError } from '../pipeline/errors.js';
+import { readRun, resolveRunArgs } from '../pipeline/run-reader.js';
+import { buildReport } from '../report/html.js';
+
+/** `runner report`: one self-contained HTML file for one or more runs; returns its path. */
+export async function reportCommand(args: readonly string[], out = 'report.html', runsDir = 'runs'): Promise<string> {
+  const dirs = resolveRunArgs(args, runsDir);
+  if (dirs.length === 0) throw new RunnerError('report needs at least one run');
+  const runs = dirs.map(readRun);
+  const html = await buildReport(runs, runs.length > 1 ? compareRuns(runs, 0) : undefined);
+  const target = resolve(out);
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}`;
+  writeFileSync(tmp, html);
+  renameSync(tmp, target);
+  return target;
+}

@@ -1,0 +1,61 @@
+import type { RunView } from './run-reader.js';
+
+/** The named numbers of a run that compare shows and --fail-if gates test. */
+export const VALUE_NAMES = [
+  'test.accuracy', 'test.loss', 'test.f1',
+  'best.epoch', 'best.val_loss', 'best.val_accuracy',
+  'final.loss', 'final.accuracy', 'final.val_loss', 'final.val_accuracy',
+  'epochs', 'duration', 'fit_seconds', 'samples_per_second',
+] as const;
+export type ValueName = (typeof VALUE_NAMES)[number];
+
+/** One line each for the README and `--help`: what each value means. */
+export const VALUE_HELP: Record<ValueName, string> = {
+  'test.accuracy': 'accuracy on the test split (summary.json)',
+  'test.loss': 'loss on the test split',
+  'test.f1': 'macro-averaged F1 on the test split',
+  'best.epoch': 'epoch with the lowest val_loss (loss when there is no validation split)',
+  'best.val_loss': 'val_loss at the best epoch',
+  'best.val_accuracy': 'val_accuracy at the best epoch',
+  'final.loss': 'training loss of the last epoch',
+  'final.accuracy': 'training accuracy of the last epoch',
+  'final.val_loss': 'val_loss of the last epoch',
+  'final.val_accuracy': 'val_accuracy of the last epoch',
+  epochs: 'epochs run',
+  duration: 'wall time of the whole run, seconds',
+  fit_seconds: 'time spent in training epochs (with validation), seconds',
+  samples_per_second: 'training examples per second of fit_seconds',
+};
+
+/** Computes every value a run has; missing ones (a failed run has no test.*) are left out. */
+export function runValues(run: RunView): Partial<Record<ValueName, number>> {
+  const v: Partial<Record<ValueName, number>> = {};
+  const put = (k: ValueName, x: unknown) => {
+    if (typeof x === 'number' && Number.isFinite(x)) v[k] = x;
+  };
+  put('test.accuracy', run.summary?.['accuracy']);
+  put('test.loss', run.summary?.['loss']);
+  put('test.f1', run.summary?.['macroAvg']?.f1);
+  const rows = run.metrics;
+  const key = rows.some((r) => r['val_loss'] !== undefined) ? 'val_loss' : 'loss';
+  const best = rows.reduce<(typeof rows)[number] | undefined>((b, r) => (b === undefined || r[key]! < b[key]! ? r : b), undefined);
+  put('best.epoch', best?.['epoch']);
+  put('best.val_loss', best?.['val_loss']);
+  put('best.val_accuracy', best?.['val_accuracy']);
+  const last = rows[rows.length - 1];
+  for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy'] as const) put(`final.${k}`, last?.[k]);
+  if (rows.length) put('epochs', rows.length);
+  if (typeof run.record['durationMs'] === 'number') put('duration', run.record['durationMs'] / 1000);
+  const fitSeconds = rows.reduce((a, r) => a + (r['seconds'] ?? 0), 0);
+  if (rows.length) put('fit_seconds', fitSeconds);
+  const trainCount = run.record['data']?.counts?.train;
+  if (typeof trainCount === 'number' && fitSeconds > 0) put('samples_per_second', (trainCount * rows.length) / fitSeconds);
+  return v;
+}
+
+/** Whether a larger value is better, for marking deltas. */
+export function higherIsBetter(name: ValueName): boolean | undefined {
+  if (/accuracy|f1|samples_per_second/.test(name)) return true;
+  if (/loss|duration|fit_seconds/.test(name)) return false;
+  return undefined;
+}
