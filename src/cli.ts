@@ -23,7 +23,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--set <key.path=value>', 'override one spec value (repeatable), e.g. train.epochs=1', collect, [])
     .option('--out <dir>', 'folder that holds the run folders', 'runs')
     .addOption(new Option('--backend <name>', 'override the spec backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
-    .action(async (spec: string, opts: { set: string[]; out: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
+    .addOption(new Option('--sweep-meta <json>', 'set by runner sweep on its trials').hideHelp())
+    .action(async (spec: string, opts: { set: string[]; out: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; sweepMeta?: string }) => {
       const { runExperiment } = await import('./commands/run.js');
       const { printOutcome } = await import('./commands/report-run.js');
       const outcome = await runExperiment({
@@ -32,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         warn: (m) => process.stderr.write(`runner: warning: ${m}\n`),
         signal: interruptSignal(),
         argv: ['run', ...argv.slice(1)],
+        sweepMeta: opts.sweepMeta ? (JSON.parse(opts.sweepMeta) as Record<string, unknown>) : undefined,
       });
       (outcome.status === 'completed' ? process.stdout : process.stderr).write(printOutcome(outcome));
       exitCode = outcome.exitCode;
@@ -84,6 +86,28 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (runs: string[], opts: { out: string; runsDir: string }) => {
       const { reportCommand } = await import('./commands/report.js');
       process.stdout.write(`report: ${await reportCommand(runs, opts.out, opts.runsDir)}\n`);
+    });
+
+  program
+    .command('sweep')
+    .description('run a grid or random sweep of a spec: trials in parallel processes, resumable, shardable across CI machines')
+    .argument('[spec]', 'experiment YAML with a sweep: block')
+    .option('-j, --jobs <n>', 'trials at once (default: number of cores)', (v) => Number(v))
+    .option('--out <dir>', 'folder that holds the sweep folder', 'runs')
+    .option('--dry-run', 'list the trials and what is done; run nothing')
+    .option('--shard <i/N>', 'run only shard i of N (default: from CI variables when present)')
+    .option('--shards <n>', 'number of shards, for --matrix and Kubernetes Indexed Jobs', (v) => Number(v))
+    .option('--matrix', 'print a GitHub Actions matrix of the shards (JSON)')
+    .option('--report <dir>', 'build the leaderboard from the run folders under a folder (e.g. shards\' artifacts)')
+    .option('--fail-fast', 'stop at the first failed trial')
+    .addOption(new Option('--format <format>', 'leaderboard format').choices(['table', 'md', 'json', 'csv']).default('table'))
+    .addOption(new Option('--backend <name>', 'override the spec backend for every trial').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .action(async (spec: string | undefined, opts: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: string }) => {
+      const { sweepCommand } = await import('./commands/sweep.js');
+      const result = await sweepCommand({ spec, ...opts, signal: interruptSignal(), onEvent: (l) => process.stderr.write(`${l}\n`) });
+      process.stdout.write(result.output);
+      process.stderr.write(result.errors ?? '');
+      exitCode = result.exitCode;
     });
 
   try {

@@ -1,7 +1,7 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { compareRuns } from '../pipeline/compare.js';
 import { RunnerError } from '../pipeline/errors.js';
+import { writeFileAtomic } from '../pipeline/run-dir.js';
 import { readRun, resolveRunArgs } from '../pipeline/run-reader.js';
 import { buildReport } from '../report/html.js';
 
@@ -12,9 +12,6 @@ export async function reportCommand(args: readonly string[], out = 'report.html'
   const runs = dirs.map(readRun);
   const html = await buildReport(runs, runs.length > 1 ? compareRuns(runs, 0) : undefined);
   const target = resolve(out);
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}`;
-  writeFileSync(tmp, html);
-  renameSync(tmp, target);
+  writeFileAtomic(target, html);
   return target;
 }

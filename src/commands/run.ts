@@ -12,6 +12,7 @@ import { parseOverride } from '../pipeline/overrides.js';
 import { RUN_FILES, RunDir } from '../pipeline/run-dir.js';
 import { RUN_FORMAT } from '../pipeline/run-reader.js';
 import type { Progress, StageContext } from '../pipeline/stage.js';
+import { specHash, variantHash } from '../pipeline/spec-hash.js';
 import { STAGES } from '../stages/index.js';
 
 export interface RunOptions {
@@ -24,6 +25,8 @@ export interface RunOptions {
   readonly warn?: (msg: string) => void;
   readonly signal?: AbortSignal;
   readonly argv?: readonly string[];
+  /** Set by `runner sweep` on its trials: which sweep, and what it ranks by. */
+  readonly sweepMeta?: Record<string, unknown>;
 }
 
 export interface RunOutcome {
@@ -61,6 +64,9 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     command: opts.argv ?? ['run', opts.spec, ...(opts.set ?? []).flatMap((s) => ['--set', s])],
     spec: { file: relative(process.cwd(), resolve(opts.spec)) || opts.spec, overrides: opts.set ?? [] },
     seed: spec.seed,
+    specHash: specHash(spec),
+    variantHash: variantHash(spec),
+    ...(opts.sweepMeta ? { sweep: opts.sweepMeta } : {}),
     backend,
     ...(await describeEnvironment(dirname(resolve(opts.spec)))),
     stages: [] as StageRecord[],

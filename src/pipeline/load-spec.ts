@@ -2,8 +2,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Document, LineCounter, isCollection, isMap, isSeq, parseDocument, stringify, visit } from 'yaml';
 import { RunnerError, SpecError, type SpecProblem } from './errors.js';
-import { formatPath, type Override } from './overrides.js';
-import type { ExperimentSpec } from './spec.js';
+import { formatPath, sourceOf, type Override } from './overrides.js';
+import type { ExperimentSpec, SweepSpec } from './spec.js';
 import { schemaProblems } from './schema-problems.js';
 import { semanticProblems } from './semantic-rules.js';
 import { validateAgainstSchema } from './validator.js';
@@ -16,7 +16,9 @@ export interface LoadedSpec {
   readonly file: string;
   readonly text: string;
   readonly spec: ExperimentSpec;
+  /** The resolved experiment without its sweep block: what a run (or a trial) uses. */
   readonly resolvedYaml: string;
+  readonly sweep?: SweepSpec;
 }
 
 /** Reads, parses, overrides and validates a spec file; throws SpecError listing every problem. */
@@ -58,7 +60,8 @@ export function loadSpec(file: string, overrides: readonly Override[] = []): Loa
     ? schemaProblems(errors, doc, obj, locate)
     : semanticProblems(obj as unknown as ExperimentSpec, doc, locate);
   if (problems.length) throw new SpecError(file, problems.map((p) => attributeToOverride(p, overrides)));
-  return { file, text, spec: obj as unknown as ExperimentSpec, resolvedYaml: stringify(obj) };
+  const { sweep, ...experiment } = obj;
+  return { file, text, spec: experiment as unknown as ExperimentSpec, resolvedYaml: stringify(experiment), sweep: sweep as SweepSpec | undefined };
 }
 
 function readSpecText(file: string): string {
@@ -96,16 +99,16 @@ function applyOverride(doc: Document, o: Override): SpecProblem | undefined {
     if (node === undefined) break;
     const next = o.path[i + 1];
     if (typeof next === 'number' && !isSeq(node)) {
-      return { path: formatPath(o.path.slice(0, i + 1)), source: `--set ${o.text}`, message: 'is not a list, so it cannot be indexed' };
+      return { path: formatPath(o.path.slice(0, i + 1)), source: sourceOf(o), message: 'is not a list, so it cannot be indexed' };
     }
     if (typeof next === 'number' && isSeq(node) && next >= node.items.length) {
-      return { path: formatPath(o.path.slice(0, i + 1)), source: `--set ${o.text}`, message: `has ${node.items.length} items; index ${next} is out of range` };
+      return { path: formatPath(o.path.slice(0, i + 1)), source: sourceOf(o), message: `has ${node.items.length} items; index ${next} is out of range` };
     }
     if (typeof next === 'string' && !isMap(node)) {
-      return { path: formatPath(o.path.slice(0, i + 1)), source: `--set ${o.text}`, message: `is not a mapping, so it has no key '${next}'` };
+      return { path: formatPath(o.path.slice(0, i + 1)), source: sourceOf(o), message: `is not a mapping, so it has no key '${next}'` };
     }
   }
-  if (!isCollection(doc.contents)) return { path: '', source: `--set ${o.text}`, message: 'the spec is not a mapping' };
+  if (!isCollection(doc.contents)) return { path: '', source: sourceOf(o), message: 'the spec is not a mapping' };
   doc.setIn(o.path, doc.createNode(o.value));
   return undefined;
 }
@@ -116,7 +119,7 @@ function attributeToOverride(p: SpecProblem, overrides: readonly Override[]): Sp
     const key = formatPath(o.path);
     return p.path === key || p.path.startsWith(`${key}.`) || p.path.startsWith(`${key}[`);
   });
-  return hit ? { path: p.path, source: `--set ${hit.text}`, message: p.message } : p;
+  return hit ? { path: p.path, source: sourceOf(hit), message: p.message } : p;
 }
 
 function defaultName(file: string): string {

@@ -6,6 +6,13 @@ export interface Override {
   readonly text: string;
   readonly path: readonly (string | number)[];
   readonly value: unknown;
+  /** Where the override came from, for messages; default `--set <text>`. */
+  readonly source?: string;
+}
+
+/** The place an override is reported at: `--set train.epochs=0`, or a sweep parameter's line. */
+export function sourceOf(o: Override): string {
+  return o.source ?? `--set ${o.text}`;
 }
 
 /** Parses `key.path=value`; numeric segments index lists, the value is read as YAML. */

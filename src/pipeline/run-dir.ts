@@ -15,6 +15,19 @@ export const RUN_FILES = {
   modelWeights: 'model/weights.bin',
 } as const;
 
+/** Writes a whole file atomically: a temporary file in the same folder, then rename; no reader sees half a file. */
+export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
 /** `YYYYMMDD-HHMMSS` in local time. */
 export function timestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -52,18 +65,9 @@ export class RunDir {
     return join(this.path, rel);
   }
 
-  /** Writes a whole file atomically: a temporary file in the same folder, then rename. */
+  /** Writes a whole file of the run atomically. */
   write(rel: string, data: string | Uint8Array): void {
-    const target = this.file(rel);
-    mkdirSync(dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
-    try {
-      writeFileSync(tmp, data);
-      renameSync(tmp, target);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
-    }
+    writeFileAtomic(this.file(rel), data);
   }
 
   writeJson(rel: string, value: unknown): void {

@@ -91,6 +91,19 @@ export interface ExperimentSpec {
   evaluate: { metrics: EvalMetric[]; batchSize: number };
 }
 
+/** How a sampled (method random) parameter is drawn. */
+export type SweepValues = unknown[] | { uniform: [number, number] } | { logUniform: [number, number] } | { int: [number, number] } | { choice: unknown[] };
+
+/** The `sweep:` block: variants of the experiment for `runner sweep`. */
+export interface SweepSpec {
+  method: 'grid' | 'random';
+  parameters: Record<string, SweepValues>;
+  seeds?: number[];
+  trials: number;
+  seed: number;
+  metric: { name: string; goal: 'maximize' | 'minimize' };
+}
+
 /** The single key of a one-key object such as a layer or an optimizer. */
 export function kindOf<T extends object>(item: T): keyof T & string {
   const [key] = Object.keys(item);

@@ -5,6 +5,6 @@ let compiled: ValidateFunction | undefined;
 
 /** Validates (and fills defaults into) a spec object; returns every schema error. */
 export function validateAgainstSchema(data: Record<string, unknown>): ErrorObject[] {
-  compiled ??= new Ajv2020({ allErrors: true, useDefaults: true, strict: true, verbose: true }).compile(loadSchema());
+  compiled ??= new Ajv2020({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true }).compile(loadSchema());
   return compiled(data) ? [] : [...(compiled.errors ?? [])];
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunDir, timestamp, toJson } from '../../src/pipeline/run-dir.js';
 
@@ -14,6 +15,17 @@ describe('RunDir', () => {
     expect(new Set(dirs.map((d) => d.id)).size).toBe(50);
     for (const d of dirs) expect(d.id).toMatch(/^20261126-142233-mnist-mlp-[0-9a-f]{6}$/);
     expect(timestamp(now)).toBe('20261126-142233');
+  });
+
+  it('never gives two processes starting in the same second the same folder', async () => {
+    const shared = join(out, 'parallel');
+    const script = `import { RunDir } from ${JSON.stringify(new URL('../../dist/pipeline/run-dir.js', import.meta.url).href)};
+      const now = new Date(2026, 10, 26, 9, 0, 0);
+      for (let i = 0; i < 25; i++) RunDir.create(${JSON.stringify(shared)}, 'trial', now);`;
+    await Promise.all(Array.from({ length: 8 }, () => execa('node', ['--input-type=module', '-e', script])));
+    const dirs = readdirSync(shared);
+    expect(dirs).toHaveLength(200);
+    expect(dirs.every((d) => /^20261126-090000-trial-[0-9a-f]{6}$/.test(d))).toBe(true);
   });
 
   it('writes files atomically and leaves no temporary files behind', () => {

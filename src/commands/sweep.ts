@@ -1,0 +1,52 @@
+import { availableParallelism } from 'node:os';
+import { textTable } from '../cli/tables.js';
+import { EXIT, RunnerError } from '../pipeline/errors.js';
+import { formatLeaderboard, leaderboardOf } from '../pipeline/leaderboard.js';
+import { describeTrial, runSweep, triage } from '../pipeline/sweep.js';
+import { planSweep, resolveShard } from '../pipeline/sweep-plan.js';
+
+export interface SweepCommandOptions {
+  readonly spec?: string;
+  readonly jobs?: number;
+  readonly out: string;
+  readonly dryRun?: boolean;
+  readonly shard?: string;
+  readonly shards?: number;
+  readonly matrix?: boolean;
+  readonly report?: string;
+  readonly failFast?: boolean;
+  readonly format: 'table' | 'md' | 'json' | 'csv';
+  readonly backend?: string;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (line: string) => void;
+}
+
+/** `runner sweep`: expand, shard, run or report a sweep; returns what to print and the exit code. */
+export async function sweepCommand(o: SweepCommandOptions): Promise<{ exitCode: number; output: string; errors?: string }> {
+  if (o.report !== undefined) return { exitCode: EXIT.ok, output: formatLeaderboard(leaderboardOf(o.report), o.format) };
+  if (!o.spec) throw new RunnerError('sweep needs a spec file (or --report DIR)');
+  if (o.jobs !== undefined && !(Number.isInteger(o.jobs) && o.jobs >= 1)) throw new RunnerError(`-j ${o.jobs}: expected a whole number >= 1`);
+  if (o.shards !== undefined && !(Number.isInteger(o.shards) && o.shards >= 1)) throw new RunnerError(`--shards ${o.shards}: expected a whole number >= 1`);
+  const plan = planSweep(o.spec);
+  if (o.matrix) {
+    const n = o.shards ?? 2;
+    return { exitCode: EXIT.ok, output: `${JSON.stringify({ include: Array.from({ length: n }, (_, i) => ({ shard: `${i + 1}/${n}` })) })}\n` };
+  }
+  const shard = resolveShard(o.shard, o.shards);
+  if (o.dryRun) {
+    const rows = triage(plan, { out: o.out, shard }).map((p) => [p.trial.hash, `${p.shard}`, p.state, describeTrial(p.trial)]);
+    const head = `sweep ${plan.id}: ${plan.trials.length} trial(s)${shard ? `, shard ${shard.index}/${shard.total}` : ''}; nothing was run (--dry-run)`;
+    return { exitCode: EXIT.ok, output: `${head}\n\n${textTable([['trial', 'shard', 'state', 'overrides'], ...rows])}\n` };
+  }
+  const jobs = o.jobs ?? availableParallelism();
+  const { outcomes, leaderboard, dir } = await runSweep(plan, { out: o.out, jobs, shard, failFast: o.failFast, backend: o.backend, signal: o.signal, onEvent: o.onEvent });
+  const failed = outcomes.filter((x) => x.status === 'failed');
+  const interrupted = outcomes.some((x) => x.status === 'interrupted' || x.status === 'skipped') && o.signal?.aborted;
+  const lines = [leaderboard ? formatLeaderboard(leaderboard, o.format).trimEnd() : 'no completed trials yet'];
+  const ran = outcomes.filter((x) => x.status !== 'skipped').length;
+  lines.push('', `sweep: ${dir} (${ran} trial(s) run now, ${plan.trials.length - outcomes.length} already done or on other shards)`);
+  const errors = failed.length ? [`runner: ${failed.length} trial(s) failed:`, ...failed.map((f) => `  ${f.trial.hash} ${describeTrial(f.trial)}: ${f.error ?? 'failed'}`)] : [];
+  if (interrupted) errors.push('runner: sweep interrupted; run it again to resume');
+  const exitCode = interrupted ? 130 : failed.length || outcomes.some((x) => x.status !== 'completed') ? EXIT.failed : EXIT.ok;
+  return { exitCode, output: `${lines.join('\n')}\n`, errors: errors.length ? `${errors.join('\n')}\n` : '' };
+}
