@@ -31,6 +31,11 @@ export function semanticProblems(spec: ExperimentSpec, doc: Document, locate: Lo
     at(['train', 'earlyStopping', 'monitor'], `monitors '${monitor}' but compile.metrics does not include accuracy`);
   }
 
+  if ('rmsprop' in compile.optimizer && compile.optimizer.rmsprop.centered) {
+    // tfjs computes sqrt(ms - (mg^2 + epsilon)): negative, so NaN, for any weight whose gradient is 0 (e.g. a dead relu unit).
+    at(['compile', 'optimizer', 'rmsprop', 'centered'], "centered RMSProp is not supported: tfjs's version turns zero gradients into NaN; use centered: false");
+  }
+
   const oneHots = preprocess.map((s, i) => [kindOf(s), i] as const).filter(([k]) => k === 'oneHot');
   if (oneHots.length > 1) at(['preprocess', oneHots[1]![1]], 'oneHot appears twice; labels can be one-hot encoded only once');
   if (compile.loss === 'categoricalCrossentropy' && oneHots.length === 0) {

@@ -69,6 +69,7 @@ describe('loadSpec', () => {
     bad('categorical loss without one-hot labels', GOOD.replace('  - oneHot: { numClasses: 10 }\n', ''), ['compile.loss (line 20, col 9)', "add '- oneHot: {}'"]),
     bad('early stopping on missing validation data', GOOD.replace('validationSplit: 0.2', 'validationSplit: 0').replace('batchSize: 32', 'batchSize: 32\n  earlyStopping: { patience: 2 }'), ["train.earlyStopping.monitor", 'no validation data']),
     bad('output units that do not match the classes', GOOD.replace('units: 10, activation: softmax', 'units: 9, activation: softmax'), ['model.layers[2].dense.units (line 19', 'data has 10 classes']),
+    bad('centered RMSProp', GOOD.replace('adam: { learningRate: 0.01 }', 'rmsprop: { centered: true }'), ['compile.optimizer.rmsprop.centered (line 23, col 26)', 'centered RMSProp is not supported']),
     bad('--set with a bad value', GOOD, ["train.epochs (--set train.epochs=0): expected an integer >= 1, got 0"], ['train.epochs=0']),
     bad('--set of an unknown key', GOOD, ["train.epoch (--set train.epoch=3): unknown key 'epoch'; did you mean 'epochs'?"], ['train.epoch=3']),
     bad('--set past the end of a list', GOOD, ['model.layers (--set model.layers.7.dense.units=3): has 3 items; index 7 is out of range'], ['model.layers.7.dense.units=3']),

@@ -1,0 +1,150 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { pino } from 'pino';
+import seedrandom from 'seedrandom';
+import { selectBackend, type BackendName } from '../backend/select.js';
+import { textTable } from '../cli/tables.js';
+import { resolveDataset } from '../data/resolve.js';
+import { encodeIdx } from '../data/idx.js';
+import { loadSpec } from '../pipeline/load-spec.js';
+import { parseOverride } from '../pipeline/overrides.js';
+import { RunDir } from '../pipeline/run-dir.js';
+import type { StageContext } from '../pipeline/stage.js';
+import { build } from '../stages/build.js';
+import { compile } from '../stages/compile.js';
+import { fit } from '../stages/fit.js';
+import { load } from '../stages/load.js';
+import { normalize } from '../stages/normalize.js';
+import type { Prepared } from '../stages/types.js';
+import { measureOverhead } from './overhead.js';
+
+/**
+ * `npm run bench`: runner's fit stage against plain model.fit on the same model, data and batch
+ * size, back to back in one process, on each backend; plus data loading, whole-run overhead,
+ * tensor counts per epoch and peak RSS. Writes bench-result.json and prints a table.
+ */
+const { values: args } = parseArgs({
+  options: {
+    epochs: { type: 'string', default: '1' },
+    samples: { type: 'string' },
+    backend: { type: 'string', multiple: true },
+    out: { type: 'string', default: 'bench-result.json' },
+    'skip-overhead': { type: 'boolean', default: false },
+  },
+});
+const EPOCHS = Number(args.epochs);
+const SPEC = new URL('../../bench/mlp-fashion.yaml', import.meta.url).pathname;
+
+/** `--set` values every benchmark run gets (data.path when the data is synthetic). */
+const baseSet: string[] = [];
+
+function context(set: string[]): StageContext & { dir: string } {
+  const { spec } = loadSpec(SPEC, [...baseSet, ...set].map(parseOverride));
+  const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
+  return {
+    spec, specDir: dir, runDir: RunDir.create(dir, 'bench'), log: pino({ level: 'silent' }), signal: new AbortController().signal, seed: spec.seed,
+    progress: { epochStart() {}, batch() {}, epochEnd() {} }, annotate() {}, dir,
+  };
+}
+
+/** Synthetic IDX files of Fashion-MNIST's shape, for machines without the Debian package (the result says so). */
+function writeSynthetic(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-bench-data-'));
+  const rng = seedrandom.alea('bench');
+  const bytes = (n: number, max: number) => Uint8Array.from({ length: n }, () => Math.floor(rng() * max));
+  writeFileSync(join(dir, 'train-images-idx3-ubyte'), encodeIdx([60000, 28, 28], bytes(60000 * 784, 256)));
+  writeFileSync(join(dir, 'train-labels-idx1-ubyte'), encodeIdx([60000], bytes(60000, 10)));
+  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), encodeIdx([10000, 28, 28], bytes(10000 * 784, 256)));
+  writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), encodeIdx([10000], bytes(10000, 10)));
+  return dir;
+}
+
+async function dataLoading(): Promise<{ seconds: number; images: number; source: string }> {
+  const started = performance.now();
+  const ctx = context([]);
+  const loaded = await load.run({}, ctx);
+  await normalize.run({ load: loaded }, ctx);
+  rmSync(ctx.dir, { recursive: true, force: true });
+  return { seconds: (performance.now() - started) / 1000, images: loaded.train.count + loaded.val.count + loaded.test.count, source: String(ctx.spec.data.dataset) };
+}
+
+async function benchBackend(backend: BackendName, samples: number | undefined) {
+  await selectBackend(backend);
+  tf.enableProdMode();
+  const set = ['data.validationSplit=0', `train.epochs=${EPOCHS}`, ...(samples ? [`data.trainLimit=${samples}`] : [])];
+  const ctx = context(set);
+  const prepared: Prepared = await normalize.run({ load: await load.run({}, ctx) }, ctx);
+  const n = prepared.train.count;
+
+  // Plain model.fit: same initial weights (same seed), same data as tensors, batch 32.
+  const reference = await compile.run({ build: await build.run({ normalize: prepared }, ctx) }, ctx);
+  const xs = tf.tensor(prepared.train.x, [n, ...prepared.inputShape]);
+  const ys = tf.tensor(prepared.train.y, [n, ...prepared.targetShape]);
+  const fitStarted = performance.now();
+  await reference.model.fit(xs, ys, { batchSize: 32, epochs: EPOCHS, shuffle: true, verbose: 0 });
+  const modelFitSeconds = (performance.now() - fitStarted) / 1000;
+  tf.dispose([xs, ys]);
+  reference.model.dispose();
+
+  // runner's fit stage, recording the tensor count at each epoch end.
+  const tensors: number[] = [];
+  const runnerCtx = { ...ctx, progress: { epochStart() {}, batch() {}, epochEnd: () => void tensors.push(tf.memory().numTensors) } };
+  const ours = await compile.run({ build: await build.run({ normalize: prepared }, runnerCtx) }, runnerCtx);
+  const started = performance.now();
+  await fit.run({ compile: ours, normalize: prepared }, runnerCtx);
+  const runnerSeconds = (performance.now() - started) / 1000;
+  ours.model.dispose();
+  rmSync(ctx.dir, { recursive: true, force: true });
+  const modelFit = (n * EPOCHS) / modelFitSeconds;
+  const runner = (n * EPOCHS) / runnerSeconds;
+  return { backend, samples: n, epochs: EPOCHS, modelFitSamplesPerSecond: modelFit, runnerSamplesPerSecond: runner, ratio: runner / modelFit, tensorsAtEpochEnd: tensors };
+}
+
+async function main(): Promise<void> {
+  const ds = await resolveDataset({ dataset: 'fashion-mnist', download: false, allowEmbedded: false, validationSplit: 0 }, '.', { warn: () => {}, info: () => {} }).catch(() => undefined);
+  if (!ds) baseSet.push(`data.path=${writeSynthetic()}`);
+  const dataNote = ds ? `Fashion-MNIST from ${ds.source.location}` : 'SYNTHETIC data of Fashion-MNIST shape (dataset-fashion-mnist is not installed)';
+  const loading = await dataLoading();
+  const backends = (args.backend as BackendName[] | undefined) ?? (['wasm', 'cpu'] as BackendName[]);
+  const results = [];
+  for (const b of backends) {
+    try {
+      results.push(await benchBackend(b, args.samples ? Number(args.samples) : undefined));
+    } catch (err) {
+      results.push({ backend: b, error: (err as Error).message });
+    }
+  }
+  const overhead = args['skip-overhead'] ? undefined : await measureOverhead(SPEC, baseSet);
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, tfjs: tf.version.tfjs },
+    data: dataNote,
+    model: 'seed MLP 784-128-10, Adam, batch 32',
+    dataLoading: loading,
+    fit: results,
+    overhead,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  writeFileSync(args.out!, `${JSON.stringify(report, null, 2)}\n`);
+  const rows = [['backend', 'samples', 'model.fit samples/s', 'runner fit samples/s', 'ratio', 'tensors at epoch ends']];
+  for (const r of results) {
+    if ('error' in r) rows.push([r.backend, '-', '-', '-', '-', r.error!]);
+    else rows.push([r.backend, String(r.samples), Math.round(r.modelFitSamplesPerSecond).toLocaleString('en-US'), Math.round(r.runnerSamplesPerSecond).toLocaleString('en-US'), `${r.ratio.toFixed(2)}x`, r.tensorsAtEpochEnd.join(' ')]);
+  }
+  const lines = [
+    `runner benchmark, ${report.date}: ${report.machine.cpu} (${report.machine.cores} cores), node ${report.machine.node}, tfjs ${report.machine.tfjs}`,
+    `data: ${dataNote}; ${report.model}; ${EPOCHS} epoch(s)`,
+    '',
+    textTable(rows),
+    '',
+    `data loading: ${loading.images.toLocaleString('en-US')} images parsed and normalized in ${loading.seconds.toFixed(2)} s`,
+  ];
+  if (overhead) lines.push(`runner run overhead: ${overhead.overheadSeconds.toFixed(2)} s of ${overhead.wallSeconds.toFixed(2)} s wall (${(overhead.fraction * 100).toFixed(1)}%), fit+evaluate ${overhead.fitEvaluateSeconds.toFixed(2)} s`);
+  lines.push(`peak RSS: ${report.peakRssMiB} MiB`, `written: ${args.out}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+await main();

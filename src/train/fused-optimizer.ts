@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+import type { OptimizerSpec } from '../pipeline/spec.js';
+import { FUSED_BACKENDS, KERNELS, registerFusedKernels } from './kernels.js';
+
+const f = Math.fround;
+
+/** Whether the fused kernels can run on a backend (tfjs-node keeps the stock optimizers). */
+export function fusedSupported(backend: string): boolean {
+  return (FUSED_BACKENDS as readonly string[]).includes(backend);
+}
+
+/**
+ * The spec's optimizer as one fused kernel call per weight tensor. Holds its slots (moments)
+ * as tensors of its own, updated in place; scalar state (Adam's beta powers) lives in JS,
+ * rounded to float32 as tfjs does.
+ */
+export class FusedOptimizer {
+  private readonly slots: tf.Tensor[][];
+  private accBeta1 = 0;
+  private accBeta2 = 0;
+
+  constructor(private readonly spec: OptimizerSpec, private readonly vars: readonly tf.Variable[]) {
+    registerFusedKernels();
+    const n = 'adam' in spec ? 2 : 'rmsprop' in spec ? 2 : 'sgd' in spec && (spec.sgd.momentum > 0 || spec.sgd.nesterov) ? 1 : 0;
+    this.slots = vars.map((v) => Array.from({ length: n }, () => tf.zeros(v.shape)));
+    if ('adam' in spec) {
+      this.accBeta1 = f(spec.adam.beta1);
+      this.accBeta2 = f(spec.adam.beta2);
+    }
+  }
+
+  /** Applies one step: `grads[i]` is the gradient of `vars[i]`. */
+  apply(grads: readonly tf.Tensor[]): void {
+    const { kernel, attrs } = this.kernelFor();
+    this.vars.forEach((v, i) => {
+      const inputs: Record<string, tf.Tensor> = { w: v, g: grads[i]! };
+      this.slots[i]!.forEach((s, k) => (inputs[`s${k}`] = s));
+      const [updated] = tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor[];
+      v.assign(updated!);
+      updated!.dispose();
+    });
+    if ('adam' in this.spec) {
+      this.accBeta1 = f(this.accBeta1 * f(this.spec.adam.beta1));
+      this.accBeta2 = f(this.accBeta2 * f(this.spec.adam.beta2));
+    }
+  }
+
+  private kernelFor(): { kernel: string; attrs: Record<string, number> } {
+    const s = this.spec;
+    if ('adam' in s) {
+      const a = s.adam;
+      return {
+        kernel: KERNELS.adam,
+        attrs: {
+          beta1: f(a.beta1), beta2: f(a.beta2), oneMinusBeta1: f(1 - a.beta1), oneMinusBeta2: f(1 - a.beta2),
+          oneMinusAccBeta1: f(1 - this.accBeta1), oneMinusAccBeta2: f(1 - this.accBeta2), epsilon: f(a.epsilon), negLr: f(-a.learningRate),
+        },
+      };
+    }
+    if ('rmsprop' in s) {
+      const r = s.rmsprop;
+      return { kernel: KERNELS.rmsprop, attrs: { decay: f(r.rho), oneMinusDecay: f(1 - r.rho), lr: f(r.learningRate), momentum: f(r.momentum), epsilon: f(r.epsilon) } };
+    }
+    const g = s.sgd;
+    if (g.momentum > 0 || g.nesterov) return { kernel: KERNELS.momentum, attrs: { negLr: f(-g.learningRate), momentum: f(g.momentum), nesterov: g.nesterov ? 1 : 0 } };
+    return { kernel: KERNELS.sgd, attrs: { negLr: f(-g.learningRate) } };
+  }
+
+  dispose(): void {
+    tf.dispose(this.slots.flat());
+  }
+}

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createModel } from '../../src/model/create.js';
+import type { LayerSpec, OptimizerSpec } from '../../src/pipeline/spec.js';
+import { createOptimizer } from '../../src/stages/compile.js';
+import { createTrainer } from '../../src/train/trainer.js';
+
+const LAYERS: LayerSpec[] = [
+  { dense: { units: 16, activation: 'relu', useBias: true, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' } },
+  { dense: { units: 5, activation: 'softmax', useBias: true, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' } },
+];
+const OPTIMIZERS: { name: string; spec: OptimizerSpec }[] = [
+  { name: 'adam', spec: { adam: { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } } },
+  { name: 'sgd', spec: { sgd: { learningRate: 0.1, momentum: 0, nesterov: false } } },
+  { name: 'sgd with momentum', spec: { sgd: { learningRate: 0.05, momentum: 0.9, nesterov: false } } },
+  { name: 'sgd with nesterov momentum', spec: { sgd: { learningRate: 0.05, momentum: 0.9, nesterov: true } } },
+  { name: 'rmsprop', spec: { rmsprop: { learningRate: 0.01, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false } } },
+  { name: 'rmsprop with momentum', spec: { rmsprop: { learningRate: 0.01, rho: 0.9, momentum: 0.5, epsilon: 1e-7, centered: false } } },
+];
+
+/** Random but fixed data: 96 examples of 12 features, 5 classes. */
+function data(): { x: Float32Array; y: Float32Array } {
+  let s = 12345;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const x = Float32Array.from({ length: 96 * 12 }, () => rand() * 2 - 1);
+  const y = new Float32Array(96 * 5);
+  for (let i = 0; i < 96; i++) y[i * 5 + Math.floor(rand() * 5)] = 1;
+  return { x, y };
+}
+
+const built: tf.LayersModel[] = [];
+function model(spec: OptimizerSpec): tf.LayersModel {
+  const m = createModel(LAYERS, [12], 3);
+  m.compile({ optimizer: createOptimizer(spec), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  built.push(m);
+  return m;
+}
+afterAll(() => built.forEach((m) => m.dispose()));
+
+describe.each(['cpu', 'wasm'])('the fused trainer on %s', (backend) => {
+  it.each(OPTIMIZERS)('matches model.fit step for step with $name', async ({ spec }) => {
+    await tf.setBackend(backend);
+    const { x, y } = data();
+    const reference = model(spec);
+    const fused = model(spec);
+    const xs = tf.tensor2d(x, [96, 12]);
+    const ys = tf.tensor2d(y, [96, 5]);
+    // Three epochs of 3 batches, same order (no shuffle) in both.
+    const history = await reference.fit(xs, ys, { batchSize: 32, epochs: 3, shuffle: false, verbose: 0 });
+    const trainer = createTrainer(fused, spec);
+    expect(trainer.kind).toBe('fused');
+    const losses: number[] = [];
+    for (let epoch = 0; epoch < 3; epoch++) {
+      let sum = 0;
+      for (let b = 0; b < 3; b++) {
+        const xb = tf.tensor2d(x.subarray(b * 32 * 12, (b + 1) * 32 * 12), [32, 12]);
+        const yb = tf.tensor2d(y.subarray(b * 32 * 5, (b + 1) * 32 * 5), [32, 5]);
+        await trainer.step(xb, yb);
+        tf.dispose([xb, yb]);
+      }
+      for (const [loss] of trainer.flush()) sum += loss! / 3;
+      losses.push(sum);
+    }
+    trainer.dispose();
+    const want = history.history['loss'] as number[];
+    losses.forEach((l, i) => expect(l).toBeCloseTo(want[i]!, 5));
+    const a = reference.getWeights().map((w) => Array.from(w.dataSync()));
+    const b = fused.getWeights().map((w) => Array.from(w.dataSync()));
+    for (let i = 0; i < a.length; i++) {
+      const scale = Math.max(...a[i]!.map(Math.abs));
+      const worst = Math.max(...a[i]!.map((v, j) => Math.abs(v - b[i]![j]!)));
+      expect(worst / scale).toBeLessThan(1e-5);
+    }
+    tf.dispose([xs, ys]);
+  });
+});
