@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { wasmAdam } from './wasm-adam.js';
 
 /**
  * Fused optimizer updates: one kernel per weight tensor instead of the ten-odd small ops of
@@ -16,7 +17,13 @@ export const FUSED_BACKENDS = ['cpu', 'wasm'] as const;
 const f = Math.fround;
 
 interface CpuBackend { data: { get(id: object): { values: Float32Array } }; refCount(id: object): number; makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo }
-interface WasmBackend { typedArrayFromHeap(t: tf.TensorInfo): Float32Array; refCount(id: object): number; makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo }
+interface WasmBackend {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  refCount(id: object): number;
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  getMemoryOffset(id: object): number;
+  wasm: { asm: { memory: WebAssembly.Memory } };
+}
 
 /** A float32 view of a tensor's storage. A writable one refuses shared storage: an in-place write would change another tensor too. */
 function view(backend: unknown, t: tf.TensorInfo, backendName: string, writable: boolean): Float32Array {
@@ -84,6 +91,17 @@ const rmsprop: Update = (out, [w, g, ms, mom], { decay, oneMinusDecay, lr, momen
 
 const UPDATES: Record<keyof typeof KERNELS, Update> = { adam, sgd, momentum, rmsprop };
 
+/** Adam on the wasm backend: the WebAssembly version of `adam`, on offsets into the backend's heap. */
+function adamInWasm(b: WasmBackend, [w, g, m, v]: tf.TensorInfo[], a: Attrs): tf.TensorInfo {
+  for (const t of [m!, v!]) if (b.refCount(t.dataId) !== 1) throw new Error('fused optimizer: slot storage is shared; cannot update it in place');
+  const out = b.makeOutput(w!.shape, 'float32');
+  const n = w!.shape.reduce((x, y) => x * y, 1);
+  const offset = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
+  wasmAdam(b.wasm.asm.memory)(offset(w!), offset(g!), offset(m!), offset(v!), offset(out), n,
+    a['beta1']!, a['beta2']!, a['oneMinusBeta1']!, a['oneMinusBeta2']!, a['oneMinusAccBeta1']!, a['oneMinusAccBeta2']!, a['epsilon']!, a['negLr']!);
+  return out;
+}
+
 let registered = false;
 
 /** Registers the fused kernels for the cpu and wasm backends (once). */
@@ -96,6 +114,7 @@ export function registerFusedKernels(): void {
         kernelName,
         backendName,
         kernelFunc: ({ inputs, backend, attrs }) => {
+          if (kind === 'adam' && backendName === 'wasm') return [adamInWasm(backend as WasmBackend, Object.values(inputs) as tf.TensorInfo[], attrs as unknown as Attrs)];
           // Inputs are (weight, gradient, slots...): only the slots are written in place.
           const infos = Object.values(inputs) as tf.TensorInfo[];
           const arrays = infos.map((t, i) => view(backend, t, backendName, i >= 2));
