@@ -8,6 +8,7 @@ import seedrandom from 'seedrandom';
 import { selectBackend, type BackendName } from '../backend/select.js';
 import { textTable } from '../cli/tables.js';
 import { resolveDataset } from '../data/resolve.js';
+import { materialize } from '../data/features.js';
 import { encodeIdx } from '../data/idx.js';
 import { loadSpec } from '../pipeline/load-spec.js';
 import { parseOverride } from '../pipeline/overrides.js';
@@ -81,7 +82,7 @@ async function benchBackend(backend: BackendName, samples: number | undefined) {
 
   // Plain model.fit: same initial weights (same seed), same data as tensors, batch 32.
   const reference = await compile.run({ build: await build.run({ normalize: prepared }, ctx) }, ctx);
-  const xs = tf.tensor(prepared.train.x, [n, ...prepared.inputShape]);
+  const xs = tf.tensor(materialize(prepared.train.x), [n, ...prepared.inputShape]);
   const ys = tf.tensor(prepared.train.y, [n, ...prepared.targetShape]);
   const fitStarted = performance.now();
   await reference.model.fit(xs, ys, { batchSize: 32, epochs: EPOCHS, shuffle: true, verbose: 0 });

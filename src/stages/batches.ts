@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayersModel } from '@tensorflow/tfjs';
+import { fillRows } from '../data/features.js';
 import type { Split } from './types.js';
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Copies rows order[from..to) of a split into reusable buffers (no tensor Slice: wasm's copies its whole input). */
-export function fillBatch(split: Split, xSize: number, ySize: number, order: Uint32Array, from: number, to: number, xBuf: Float32Array, yBuf: Float32Array): void {
+/** Fills reusable buffers with rows order[from..to) of a split (no tensor Slice: wasm's copies its whole input). */
+export function fillBatch(split: Split, ySize: number, order: Uint32Array, from: number, to: number, xBuf: Float32Array, yBuf: Float32Array): void {
+  fillRows(split.x, xBuf, from, to, order);
   for (let i = from; i < to; i++) {
     const r = order[i]!;
-    xBuf.set(split.x.subarray(r * xSize, (r + 1) * xSize), (i - from) * xSize);
     yBuf.set(split.y.subarray(r * ySize, (r + 1) * ySize), (i - from) * ySize);
   }
 }
@@ -17,11 +18,13 @@ export function fillBatch(split: Split, xSize: number, ySize: number, order: Uin
 export async function evaluateSplit(model: LayersModel, split: Split, inputShape: readonly number[], targetShape: readonly number[], batchSize: number): Promise<number[]> {
   const xSize = size(inputShape);
   const ySize = size(targetShape);
+  const xBuf = new Float32Array(Math.min(batchSize, split.count) * xSize);
   const sums: number[] = [];
   for (let from = 0; from < split.count; from += batchSize) {
     const to = Math.min(split.count, from + batchSize);
+    fillRows(split.x, xBuf, from, to);
     const values = tf.tidy(() => {
-      const x = tf.tensor(split.x.subarray(from * xSize, to * xSize), [to - from, ...inputShape]);
+      const x = tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape]);
       const y = tf.tensor(split.y.subarray(from * ySize, to * ySize), [to - from, ...targetShape]);
       const out = model.evaluate(x, y, { batchSize: to - from });
       return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]!);
@@ -34,11 +37,13 @@ export async function evaluateSplit(model: LayersModel, split: Split, inputShape
 /** Predicted class of every example of a split (argmax of the model's output). */
 export function predictClasses(model: LayersModel, split: Split, inputShape: readonly number[], batchSize: number): Int32Array {
   const xSize = size(inputShape);
+  const xBuf = new Float32Array(Math.min(batchSize, split.count) * xSize);
   const out = new Int32Array(split.count);
   for (let from = 0; from < split.count; from += batchSize) {
     const to = Math.min(split.count, from + batchSize);
+    fillRows(split.x, xBuf, from, to);
     const classes = tf.tidy(() => {
-      const x = tf.tensor(split.x.subarray(from * xSize, to * xSize), [to - from, ...inputShape]);
+      const x = tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape]);
       return (model.predict(x) as tf.Tensor).argMax(-1).dataSync();
     });
     out.set(classes, from);

@@ -50,7 +50,7 @@ async function trainEpoch(trainer: Trainer, data: Prepared, order: Uint32Array, 
     if (ctx.signal.aborted) throw new Error(`interrupted at epoch ${epoch}, batch ${step + 1}`);
     const from = step * batchSize;
     const m = Math.min(train.count, from + batchSize) - from;
-    fillBatch(train, xSize, ySize, order, from, from + m, xBuf, yBuf);
+    fillBatch(train, ySize, order, from, from + m, xBuf, yBuf);
     const x = tf.tensor(xBuf.subarray(0, m * xSize), [m, ...inputShape]);
     const y = tf.tensor(yBuf.subarray(0, m * ySize), [m, ...targetShape]);
     await trainer.step(x, y);

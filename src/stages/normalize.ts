@@ -1,10 +1,14 @@
+import type { Features } from '../data/features.js';
 import type { RawSplit } from '../data/types.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
 import { kindOf, type PreprocessStep } from '../pipeline/spec.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
 import type { LoadOutput, Prepared, Split } from './types.js';
 
-interface Working { x: Float32Array[]; shape: number[]; oneHot: boolean; numClasses: number }
+/** The preprocessing so far: a lookup table from byte to float (one per feature once a step needs it). */
+interface Working { lut: Float32Array; perFeature: boolean; shape: number[]; oneHot: boolean; numClasses: number }
+
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Applies the preprocess steps in order; statistics (standardize) are fitted on the training split only. */
 export const normalize: Stage<Prepared, { load: LoadOutput }> = {
@@ -12,14 +16,18 @@ export const normalize: Stage<Prepared, { load: LoadOutput }> = {
   needs: ['load'],
   async run({ load: data }, ctx: StageContext) {
     const splits = [data.train, data.val, data.test];
-    const w: Working = { x: splits.map((s) => Float32Array.from(s.images)), shape: [...data.exampleShape], oneHot: false, numClasses: data.numClasses };
+    const w: Working = { lut: Float32Array.from({ length: 256 }, (_, b) => b), perFeature: false, shape: [...data.exampleShape], oneHot: false, numClasses: data.numClasses };
     const fitted: Record<string, unknown>[] = [];
     ctx.spec.preprocess.forEach((step, i) => fitted.push({ [kindOf(step)]: applyStep(step, i, w, splits) }));
     ctx.runDir.writeJson(RUN_FILES.preprocess, { steps: fitted, inputShape: w.shape, classNames: data.classNames });
-    const targets = splits.map((s) => (w.oneHot ? oneHot(s, w.numClasses) : Float32Array.from(s.labels)));
-    const make = (i: number): Split => ({ x: w.x[i]!, y: targets[i]!, count: splits[i]!.count });
+    const size = sizeOf(data.exampleShape);
+    const make = (s: RawSplit): Split => ({
+      x: { bytes: s.images, size, lut: w.lut, perFeature: w.perFeature } satisfies Features,
+      y: w.oneHot ? oneHot(s, w.numClasses) : new Float32Array(s.labels),
+      count: s.count,
+    });
     return {
-      train: make(0), val: make(1), test: make(2),
+      train: make(data.train), val: make(data.val), test: make(data.test),
       inputShape: w.shape,
       targetShape: w.oneHot ? [w.numClasses] : [1],
       numClasses: w.numClasses,
@@ -29,23 +37,23 @@ export const normalize: Stage<Prepared, { load: LoadOutput }> = {
   },
 };
 
-/** Applies one step in place; returns what it fitted or used, for preprocess.json. */
+/** Applies one step to the table; returns what it fitted or used, for preprocess.json. */
 function applyStep(step: PreprocessStep, index: number, w: Working, splits: RawSplit[]): Record<string, unknown> {
   if ('scale' in step) {
     const { divisor, offset } = step.scale;
-    for (const x of w.x) for (let j = 0; j < x.length; j++) x[j] = x[j]! / divisor + offset;
+    for (let i = 0; i < w.lut.length; i++) w.lut[i] = w.lut[i]! / divisor + offset;
     return { divisor, offset };
   }
-  if ('standardize' in step) return standardize(step.standardize, w);
+  if ('standardize' in step) return standardize(step.standardize, w, splits[0]!);
   if ('flatten' in step) {
-    w.shape = [w.shape.reduce((a, b) => a * b, 1)];
+    w.shape = [sizeOf(w.shape)];
     return { shape: w.shape };
   }
   if ('reshape' in step) {
     const target = step.reshape.targetShape;
-    const from = w.shape.reduce((a, b) => a * b, 1);
-    const to = target.reduce((a, b) => a * b, 1);
-    if (from !== to) throw new Error(`preprocess[${index}].reshape: cannot reshape examples of shape [${w.shape}] (${from} values) to [${target}] (${to} values)`);
+    if (sizeOf(w.shape) !== sizeOf(target)) {
+      throw new Error(`preprocess[${index}].reshape: cannot reshape examples of shape [${w.shape}] (${sizeOf(w.shape)} values) to [${target}] (${sizeOf(target)} values)`);
+    }
     w.shape = [...target];
     return { shape: w.shape };
   }
@@ -57,29 +65,42 @@ function applyStep(step: PreprocessStep, index: number, w: Working, splits: RawS
   return { numClasses: n };
 }
 
-function standardize(opts: { per: 'global' | 'feature'; mean?: number; std?: number; epsilon: number }, w: Working): Record<string, unknown> {
-  const train = w.x[0]!;
-  const size = w.shape.reduce((a, b) => a * b, 1);
-  const count = train.length / size;
-  const groups = opts.per === 'global' ? 1 : size;
-  const mean = new Float64Array(groups);
-  const sq = new Float64Array(groups);
-  // Float64 accumulators: a float32 sum over 47 million pixels would lose digits.
-  for (let j = 0; j < train.length; j++) {
-    const g = groups === 1 ? 0 : j % size;
-    mean[g] = mean[g]! + train[j]!;
-    sq[g] = sq[g]! + train[j]! * train[j]!;
+/** Mean and std of the current values over the training split, from byte histograms (float64 sums). */
+function standardize(opts: { per: 'global' | 'feature'; mean?: number; std?: number; epsilon: number }, w: Working, train: RawSplit): Record<string, unknown> {
+  const size = train.count ? train.images.length / train.count : 1;
+  if (opts.per === 'feature' && !w.perFeature) {
+    const lut = new Float32Array(size * 256);
+    for (let k = 0; k < size; k++) lut.set(w.lut, k * 256);
+    w.lut = lut;
+    w.perFeature = true;
   }
-  const n = groups === 1 ? train.length : count;
-  const means = Array.from(mean, (m) => opts.mean ?? m / n);
-  const stds = Array.from(sq, (s, g) => opts.std ?? Math.sqrt(Math.max(0, s / n - (mean[g]! / n) ** 2)));
-  for (const x of w.x) {
-    for (let j = 0; j < x.length; j++) {
-      const g = groups === 1 ? 0 : j % size;
-      x[j] = (x[j]! - means[g]!) / (stds[g]! + opts.epsilon);
+  // Histograms at the table's granularity: one per feature once the table is per feature.
+  const tables = w.perFeature ? size : 1;
+  const counts = new Float64Array(tables * 256);
+  for (let j = 0; j < train.images.length; j++) counts[(tables === 1 ? 0 : (j % size) * 256) + train.images[j]!]!++;
+  const moments = (tablesOfGroup: number[]) => {
+    let n = 0;
+    let sum = 0;
+    let sq = 0;
+    for (const t of tablesOfGroup) {
+      for (let b = 0; b < 256; b++) {
+        const c = counts[t * 256 + b]!;
+        const v = w.lut[t * 256 + b]!;
+        n += c;
+        sum += c * v;
+        sq += c * v * v;
+      }
     }
+    return { mean: n ? sum / n : 0, std: Math.sqrt(Math.max(0, n ? sq / n - (sum / n) ** 2 : 0)) };
+  };
+  const groups = opts.per === 'global' ? [moments(Array.from({ length: tables }, (_, t) => t))] : Array.from({ length: size }, (_, k) => moments([k]));
+  const means = groups.map((g) => opts.mean ?? g.mean);
+  const stds = groups.map((g) => opts.std ?? g.std);
+  for (let i = 0; i < w.lut.length; i++) {
+    const g = opts.per === 'global' ? 0 : Math.floor(i / 256);
+    w.lut[i] = (w.lut[i]! - means[g]!) / (stds[g]! + opts.epsilon);
   }
-  return groups === 1 ? { per: 'global', mean: means[0], std: stds[0], epsilon: opts.epsilon } : { per: 'feature', mean: means, std: stds, epsilon: opts.epsilon };
+  return opts.per === 'global' ? { per: 'global', mean: means[0], std: stds[0], epsilon: opts.epsilon } : { per: 'feature', mean: means, std: stds, epsilon: opts.epsilon };
 }
 
 function oneHot(split: RawSplit, n: number): Float32Array {

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { Features } from '../data/features.js';
 import type { RawSplit } from '../data/types.js';
 
 /** Everything `load` returns: the three splits as bytes, and what run.json records about them. */
@@ -11,9 +12,9 @@ export interface LoadOutput {
   readonly classNames: readonly string[];
 }
 
-/** A split ready for training: features and targets as float32, row-major. */
+/** A split ready for training: features (bytes through the preprocessing table) and float32 targets, row-major. */
 export interface Split {
-  readonly x: Float32Array;
+  readonly x: Features;
   readonly y: Float32Array;
   readonly count: number;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { materialize } from '../../src/data/features.js';
 import { normalize } from '../../src/stages/normalize.js';
 import type { LoadOutput } from '../../src/stages/types.js';
 import { readJson, tinyContext } from '../helpers.js';
@@ -22,7 +23,7 @@ describe('normalize', () => {
     ctx.spec.preprocess = [{ scale: { divisor: 2, offset: 1 } }, { flatten: {} }, { oneHot: {} }];
     const out = await normalize.run({ load: data() }, ctx);
     expect(out.inputShape).toEqual([4]);
-    expect(Array.from(out.train.x)).toEqual([1, 2, 3, 4, 2, 3, 4, 5]);
+    expect(Array.from(materialize(out.train.x))).toEqual([1, 2, 3, 4, 2, 3, 4, 5]);
     expect(Array.from(out.train.y)).toEqual([1, 0, 0, 0, 0, 1]);
     expect(out.targetShape).toEqual([3]);
   });
@@ -35,7 +36,7 @@ describe('normalize', () => {
     const fitted = (readJson(ctx.runDir.file('preprocess.json')) as { steps: { standardize: { mean: number; std: number } }[] }).steps[0]!.standardize;
     expect(fitted.mean).toBe(4);
     expect(fitted.std).toBeCloseTo(Math.sqrt(6), 12);
-    expect(out.test.x[0]).toBeCloseTo((1 - 4) / Math.sqrt(6), 6);
+    expect(materialize(out.test.x)[0]).toBeCloseTo((1 - 4) / Math.sqrt(6), 6);
     expect(out.train.y[1]).toBe(2); // no oneHot: integer labels
   });
 
@@ -44,7 +45,15 @@ describe('normalize', () => {
     ctx.spec.preprocess = [{ standardize: { per: 'feature', epsilon: 0 } }];
     const out = await normalize.run({ load: data() }, ctx);
     // Each pixel position has values a and a+2 in train: mean a+1, std 1.
-    expect(Array.from(out.train.x)).toEqual([-1, -1, -1, -1, 1, 1, 1, 1]);
+    expect(Array.from(materialize(out.train.x))).toEqual([-1, -1, -1, -1, 1, 1, 1, 1]);
+  });
+
+  it('standardizes globally after a per-feature step, over every feature', async () => {
+    const ctx = tinyContext();
+    ctx.spec.preprocess = [{ standardize: { per: 'feature', epsilon: 0 } }, { scale: { divisor: 0.5, offset: 0 } }, { standardize: { per: 'global', epsilon: 0 } }];
+    const out = await normalize.run({ load: data() }, ctx);
+    // After the first step every value is -1 or 1; doubled, then standardized globally: back to -1 and 1.
+    expect(Array.from(materialize(out.train.x))).toEqual([-1, -1, -1, -1, 1, 1, 1, 1]);
   });
 
   it('refuses a reshape that does not fit, naming the step', async () => {

@@ -1,0 +1,36 @@
+/**
+ * Examples kept as their bytes, with the preprocessing folded into a lookup table: the float a
+ * byte `b` of feature `k` becomes is `lut[(perFeature ? k * 256 : 0) + b]`. Every preprocessing
+ * step is a per-feature (or global) function of one value, so a table of 256 entries per feature
+ * gives exactly the numbers an eager float32 copy would, without allocating (and page-faulting in)
+ * hundreds of megabytes for full-size datasets; batches are filled through the table.
+ */
+export interface Features {
+  readonly bytes: Uint8Array;
+  /** Values per example. */
+  readonly size: number;
+  readonly lut: Float32Array;
+  readonly perFeature: boolean;
+}
+
+/** Writes the float values of rows `rows[from..to)` (or rows from..to when `rows` is omitted) into `out`. */
+export function fillRows(f: Features, out: Float32Array, from: number, to: number, rows?: Uint32Array): void {
+  const { bytes, size, lut, perFeature } = f;
+  for (let i = from; i < to; i++) {
+    const src = (rows ? rows[i]! : i) * size;
+    const dst = (i - from) * size;
+    if (perFeature) {
+      for (let k = 0; k < size; k++) out[dst + k] = lut[k * 256 + bytes[src + k]!]!;
+    } else {
+      for (let k = 0; k < size; k++) out[dst + k] = lut[bytes[src + k]!]!;
+    }
+  }
+}
+
+/** All rows as one float array (tests and the benchmark's model.fit baseline). */
+export function materialize(f: Features): Float32Array {
+  const count = f.bytes.length / f.size;
+  const out = new Float32Array(f.bytes.length);
+  fillRows(f, out, 0, count);
+  return out;
+}
