@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { RunnerError } from '../pipeline/errors.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../backend/tf.js';
 import { pino } from 'pino';
 import seedrandom from 'seedrandom';
 import { selectBackend, type BackendName } from '../backend/select.js';
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   const overhead = args['skip-overhead'] ? undefined : await measureOverhead(SPEC, baseSet);
   const report = {
     date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, tfjs: tf.version.tfjs },
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, tfjs: tf.TFJS_VERSION },
     data: dataNote,
     model: 'seed MLP 784-128-10, Adam, batch 32',
     dataLoading: loading,

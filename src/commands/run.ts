@@ -1,5 +1,5 @@
 import { dirname, relative, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../backend/tf.js';
 import { pino, type Logger } from 'pino';
 import seedrandom from 'seedrandom';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
@@ -44,6 +44,8 @@ export interface RunOutcome {
 export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const overrides = (opts.set ?? []).map(parseOverride);
   const { spec, text, resolvedYaml } = loadSpec(opts.spec, overrides);
+  // git and machine facts come from child processes: let them run while the backend starts.
+  const environment = describeEnvironment(dirname(resolve(opts.spec)));
   const backend = await selectBackend(opts.backend ?? spec.backend);
   tf.enableProdMode();
   // Dropout masks and any other tfjs randomness draw their seeds from Math.random: make it the run's.
@@ -68,11 +70,18 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     variantHash: variantHash(spec),
     ...(opts.sweepMeta ? { sweep: opts.sweepMeta } : {}),
     backend,
-    ...(await describeEnvironment(dirname(resolve(opts.spec)))),
+    // Filled in when git answers (below); the keys keep their place in the file.
+    versions: null,
+    git: null,
+    host: null,
     stages: [] as StageRecord[],
   };
   const save = () => runDir.writeJson(RUN_FILES.run, record);
   save();
+  const recorded = environment.then((env) => {
+    Object.assign(record, env);
+    save();
+  });
   log.info({ backend, seed: spec.seed }, 'run started');
   for (const skipped of backend.skipped) log.info(`backend skipped: ${skipped}`);
 
@@ -90,6 +99,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
     save();
   });
 
+  await recorded;
   const status = result.status === 'failed' && signal.aborted ? 'interrupted' : result.status;
   const endedAt = new Date();
   Object.assign(record, { status, endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime() });
@@ -109,7 +119,12 @@ function runLogger(runDir: RunDir, warn?: (msg: string) => void): Logger {
   const file = pino.destination({ dest: runDir.file(RUN_FILES.events), sync: true });
   const streams: pino.StreamEntry[] = [{ level: 'debug', stream: file }];
   if (warn) {
-    streams.push({ level: 'warn', stream: { write: (line: string) => warn((JSON.parse(line) as { msg: string }).msg) } });
+    // Warnings only: errors reach the person through the run's outcome, not twice.
+    const forward = (line: string) => {
+      const entry = JSON.parse(line) as { msg: string; level: number };
+      if (entry.level === 40) warn(entry.msg);
+    };
+    streams.push({ level: 'warn', stream: { write: forward } });
   }
   return pino({ level: 'debug', base: { run: runDir.id } }, pino.multistream(streams));
 }

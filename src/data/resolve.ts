@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataError } from '../pipeline/errors.js';
 import type { DataSpec } from '../pipeline/spec.js';
 import { loadEmbeddedMnist } from './embedded.js';
-import { parseIdx } from './idx.js';
+import type { IdxArray } from './idx.js';
+import { readIdxFile, type IdxFile } from './idx-file.js';
 import type { DataSource, RawDataset } from './types.js';
 
 type Role = 'trainImages' | 'trainLabels' | 'testImages' | 'testLabels';
@@ -121,18 +122,16 @@ function idxFilesIn(dir: string, key: string): Record<Role, string> {
 }
 
 function readIdxSet(name: string, files: Record<Role, string>, kind: DataSource['kind'], known?: string[], given?: string[]): RawDataset {
-  const bytes = Object.fromEntries(ROLES.map((r) => [r, readFileSync(files[r])])) as Record<Role, Buffer>;
-  const trainImages = parseIdx(bytes.trainImages, files.trainImages, 3);
-  const trainLabels = parseIdx(bytes.trainLabels, files.trainLabels, 1);
-  const testImages = parseIdx(bytes.testImages, files.testImages, 3);
-  const testLabels = parseIdx(bytes.testLabels, files.testLabels, 1);
+  const read = Object.fromEntries(ROLES.map((r) => [r, readIdxFile(files[r], r.endsWith('Images') ? 3 : 1, cacheDir())])) as Record<Role, IdxFile>;
+  const [trainImages, trainLabels, testImages, testLabels] = ROLES.map((r) => read[r].idx) as [IdxArray, IdxArray, IdxArray, IdxArray];
   for (const [img, lab] of [[trainImages, trainLabels], [testImages, testLabels]] as const) {
     if (img.dims[0] !== lab.dims[0]) throw new DataError(`${files.trainImages}: ${img.dims[0]} images but ${lab.dims[0]} labels`);
   }
   if (trainImages.dims[1] !== testImages.dims[1] || trainImages.dims[2] !== testImages.dims[2]) {
     throw new DataError(`train images are ${trainImages.dims.slice(1).join('x')} but test images are ${testImages.dims.slice(1).join('x')}`);
   }
-  const maxLabel = Math.max(...trainLabels.data, ...testLabels.data);
+  let maxLabel = 0;
+  for (const labels of [trainLabels.data, testLabels.data]) for (const l of labels) if (l > maxLabel) maxLabel = l;
   const numClasses = given?.length ?? known?.length ?? maxLabel + 1;
   if (maxLabel >= numClasses) throw new DataError(`labels go up to ${maxLabel} but data.classNames names ${numClasses} classes`);
   return {
@@ -145,7 +144,7 @@ function readIdxSet(name: string, files: Record<Role, string>, kind: DataSource[
     source: {
       kind,
       location: resolve(files.trainImages, '..'),
-      files: ROLES.map((r) => ({ name: files[r], sha256: hash('sha256', bytes[r]) })),
+      files: ROLES.map((r) => ({ name: files[r], sha256: read[r].sha256 })),
     },
   };
 }

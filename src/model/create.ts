@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../backend/tf.js';
 import { kindOf, type Initializer, type LayerSpec, type Regularizer } from '../pipeline/spec.js';
 
 /** A layer's initializer, seeded so that the same spec and seed give the same weights. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../backend/tf.js';
 import type { RunDir } from '../pipeline/run-dir.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
 
@@ -15,7 +15,7 @@ export async function saveModel(model: tf.LayersModel, runDir: RunDir): Promise<
       const json: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology as object,
         format: artifacts.format ?? 'layers-model',
-        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.TFJS_VERSION}`,
         convertedBy: null,
         weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
         ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),

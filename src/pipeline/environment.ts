@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
-import * as tf from '@tensorflow/tfjs';
-import { execa } from 'execa';
+import * as tf from '../backend/tf.js';
+import { execFile } from 'node:child_process';
 
 /** runner's own version, from its package.json. */
 export function runnerVersion(): string {
@@ -11,17 +11,22 @@ export function runnerVersion(): string {
 
 /** The commit and dirty flag of the git work tree around `cwd`, or null outside one. */
 export async function gitState(cwd: string): Promise<{ commit: string; dirty: boolean } | null> {
-  const head = await execa('git', ['rev-parse', 'HEAD'], { cwd, reject: false });
-  if (head.exitCode !== 0) return null;
-  const status = await execa('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, reject: false });
-  return { commit: head.stdout.trim(), dirty: status.stdout.trim() !== '' };
+  const head = await git(cwd, ['rev-parse', 'HEAD']);
+  if (head === undefined) return null;
+  const status = await git(cwd, ['status', '--porcelain', '--untracked-files=no']);
+  return { commit: head.trim(), dirty: (status ?? '').trim() !== '' };
+}
+
+/** git's output, or undefined when it fails or is not installed (node's execFile: execa costs 0.1 s to load at every start). */
+function git(cwd: string, args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => execFile('git', args, { cwd }, (err, stdout) => resolve(err ? undefined : stdout)));
 }
 
 /** Versions and machine facts that decide whether two runs can be compared. */
 export async function describeEnvironment(cwd: string) {
   const cpu = cpus();
   return {
-    versions: { runner: runnerVersion(), node: process.versions.node, tfjs: tf.version.tfjs },
+    versions: { runner: runnerVersion(), node: process.versions.node, tfjs: tf.TFJS_VERSION },
     git: await gitState(cwd),
     host: {
       hostname: hostname(),

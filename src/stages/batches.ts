@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import type { LayersModel } from '@tensorflow/tfjs';
+import * as tf from '../backend/tf.js';
+import type { LayersModel } from '../backend/tf.js';
 import { fillRows } from '../data/features.js';
 import type { Split } from './types.js';
 
@@ -44,7 +44,7 @@ export function predictClasses(model: LayersModel, split: Split, inputShape: rea
     fillRows(split.x, xBuf, from, to);
     const classes = tf.tidy(() => {
       const x = tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape]);
-      return (model.predict(x) as tf.Tensor).argMax(-1).dataSync();
+      return tf.argMax(model.predict(x) as tf.Tensor, -1).dataSync();
     });
     out.set(classes, from);
   }

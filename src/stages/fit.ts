@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../backend/tf.js';
 import seedrandom from 'seedrandom';
 import { saveModel } from '../model/io.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';

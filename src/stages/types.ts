@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../backend/tf.js';
 import type { Features } from '../data/features.js';
 import type { RawSplit } from '../data/types.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../backend/tf.js';
 
 /**
  * x·W with a gradient that avoids transposed matrix multiplies: the wasm backend runs

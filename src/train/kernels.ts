@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../backend/tf.js';
 import { wasmAdam } from './wasm-adam.js';
 
 /**

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../backend/tf.js';
 import type { OptimizerSpec } from '../pipeline/spec.js';
 import { buildForward } from './forward.js';
 import { FusedOptimizer, fusedSupported } from './fused-optimizer.js';

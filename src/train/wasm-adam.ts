@@ -7,9 +7,15 @@
 
 const I32 = 0x7f;
 const F32 = 0x7d;
+const V128 = 0x7b;
+/** SIMD instructions: the 0xfd prefix, then the opcode as unsigned LEB128. */
+const SIMD = {
+  load: [0xfd, 0x00], store: [0xfd, 0x0b], splat: [0xfd, 0x13],
+  sqrt: [0xfd, 0xe3, 0x01], add: [0xfd, 0xe4, 0x01], mul: [0xfd, 0xe6, 0x01], div: [0xfd, 0xe7, 0x01],
+} as const;
 const OP = {
   block: 0x02, loop: 0x03, end: 0x0b, br: 0x0c, brIf: 0x0d,
-  get: 0x20, set: 0x21, i32Const: 0x41, i32GeU: 0x4f, i32Add: 0x6a, i32Shl: 0x74,
+  get: 0x20, set: 0x21, i32Const: 0x41, i32GeU: 0x4f, i32Add: 0x6a, i32And: 0x71, i32Shl: 0x74,
   f32Load: 0x2a, f32Store: 0x38, f32Sqrt: 0x91, f32Add: 0x92, f32Mul: 0x94, f32Div: 0x95,
 } as const;
 
@@ -31,13 +37,42 @@ const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...bo
 
 // Parameters: w g m v out (byte offsets), n, then the f32 constants; locals follow them.
 const [W, G, M, V, OUT, N, B1, B2, C1, C2, OA1, OA2, EPS, NLR, I, GI, MI, VI, OFF] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18] as const;
+// SIMD locals: the eight constants splatted to 4 lanes, then g, m, v, and the end of the 4-wide part.
+const [VB1, VB2, VC1, VC2, VOA1, VOA2, VEPS, VNLR, VG, VM, VV, N4] = [19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30] as const;
 const get = (i: number) => [OP.get, i];
 const set = (i: number) => [OP.set, i];
 const at = (base: number) => [...get(base), ...get(OFF), OP.i32Add];
 const load = (base: number) => [...at(base), OP.f32Load, 2, 0];
 
-const body = [
-  ...vec([[1, I32], [3, F32], [1, I32]]), // locals: i; gi, mi, vi; off
+const vload = (base: number) => [...at(base), ...SIMD.load, 2, 0];
+
+/** Four lanes at a time: the same operations as the scalar loop, each lane rounded alike. */
+const simdPart = [
+  ...[[B1, VB1], [B2, VB2], [C1, VC1], [C2, VC2], [OA1, VOA1], [OA2, VOA2], [EPS, VEPS], [NLR, VNLR]].flatMap(([from, to]) => [...get(from!), ...SIMD.splat, ...set(to!)]),
+  ...get(N), OP.i32Const, 0x7c /* -4 */, OP.i32And, ...set(N4),
+  OP.block, 0x40, OP.loop, 0x40,
+  ...get(I), ...get(N4), OP.i32GeU, OP.brIf, 1,
+  ...get(I), OP.i32Const, 2, OP.i32Shl, ...set(OFF),
+  ...vload(G), ...set(VG),
+  ...vload(M), ...get(VB1), ...SIMD.mul, ...get(VG), ...get(VC1), ...SIMD.mul, ...SIMD.add, ...set(VM),
+  ...vload(V), ...get(VB2), ...SIMD.mul, ...get(VG), ...get(VG), ...SIMD.mul, ...get(VC2), ...SIMD.mul, ...SIMD.add, ...set(VV),
+  ...at(M), ...get(VM), ...SIMD.store, 2, 0,
+  ...at(V), ...get(VV), ...SIMD.store, 2, 0,
+  ...at(OUT),
+  ...get(VM), ...get(VOA1), ...SIMD.div,
+  ...get(VV), ...get(VOA2), ...SIMD.div, ...SIMD.sqrt, ...get(VEPS), ...SIMD.add,
+  ...SIMD.div, ...get(VNLR), ...SIMD.mul,
+  ...vload(W), ...SIMD.add,
+  ...SIMD.store, 2, 0,
+  ...get(I), OP.i32Const, 4, OP.i32Add, ...set(I),
+  OP.br, 0,
+  OP.end, OP.end,
+];
+
+/** The function body; with `simd`, a 4-wide loop first and the scalar loop for the last n % 4 values. */
+const body = (simd: boolean) => [
+  ...vec([[1, I32], [3, F32], [1, I32], ...(simd ? [[11, V128], [1, I32]] : [])]), // locals: i; gi, mi, vi; off; vectors; n4
+  ...(simd ? simdPart : []),
   OP.block, 0x40, OP.loop, 0x40,
   ...get(I), ...get(N), OP.i32GeU, OP.brIf, 1,
   ...get(I), OP.i32Const, 2, OP.i32Shl, ...set(OFF),
@@ -60,14 +95,17 @@ const body = [
   OP.end, OP.end, OP.end,
 ];
 
-const MODULE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  ...section(1, vec([[0x60, ...vec([...Array(6).fill([I32]), ...Array(8).fill([F32])]), ...vec([])]])),
-  ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-  ...section(3, vec([[0]])),
-  ...section(7, vec([[...name('adam'), 0x00, 0]])),
-  ...section(10, vec([[...uleb(body.length), ...body]])),
-]);
+const moduleBytes = (simd: boolean) => {
+  const code = body(simd);
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, ...vec([...Array(6).fill([I32]), ...Array(8).fill([F32])]), ...vec([])]])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
+    ...section(3, vec([[0]])),
+    ...section(7, vec([[...name('adam'), 0x00, 0]])),
+    ...section(10, vec([[...uleb(code.length), ...code]])),
+  ]);
+};
 
 export type WasmAdam = (w: number, g: number, m: number, v: number, out: number, n: number, ...f32: number[]) => void;
 
@@ -77,7 +115,9 @@ const instances = new WeakMap<WebAssembly.Memory, WasmAdam>();
 export function wasmAdam(memory: WebAssembly.Memory): WasmAdam {
   let fn = instances.get(memory);
   if (!fn) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(MODULE), { env: { memory } });
+    // SIMD where the engine has it (Node 16.4+ does), else the scalar loop alone.
+    const bytes = WebAssembly.validate(moduleBytes(true)) ? moduleBytes(true) : moduleBytes(false);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     fn = instance.exports['adam'] as WasmAdam;
     instances.set(memory, fn);
   }

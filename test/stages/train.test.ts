@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { materialize } from '../../src/data/features.js';
 import { loadModel } from '../../src/model/io.js';
@@ -86,6 +87,23 @@ describe('the training stages on 300 embedded digits', () => {
 });
 
 describe('fit', () => {
+  it.each(['cpu', 'wasm'])('keeps the tensor count flat from epoch to epoch (%s)', async (backend) => {
+    await tf.setBackend(backend);
+    const ctx = tinyContext(['train.epochs=4']);
+    const counts: number[] = [];
+    const counting = { ...ctx, progress: { epochStart() {}, batch() {}, epochEnd: () => void counts.push(tf.memory().numTensors) } };
+    const prepared = await normalize.run({ load: await load.run({}, counting) }, counting);
+    const compiled = await compile.run({ build: await build.run({ normalize: prepared }, counting) }, counting);
+    const before = tf.memory().numTensors;
+    const fitted = await fit.run({ compile: compiled, normalize: prepared }, counting);
+    expect(counts).toHaveLength(4);
+    expect(new Set(counts).size).toBe(1);
+    // The optimizer's slots are freed when fit ends: nothing is left but the model.
+    expect(tf.memory().numTensors).toBe(before);
+    fitted.model.dispose();
+    await tf.setBackend('cpu');
+  });
+
   it('stops early and restores the best epoch weights', async () => {
     // A learning rate this large makes validation loss climb after the first epochs.
     const run = await trainTiny(['train.epochs=8', 'compile.optimizer.adam.learningRate=0.5',
