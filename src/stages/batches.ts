@@ -1,6 +1,7 @@
 import * as tf from '../backend/tf.js';
 import type { LayersModel } from '../backend/tf.js';
 import { fillRows } from '../data/features.js';
+import { buildForward, compiledOf } from '../train/forward.js';
 import type { Split } from './types.js';
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -14,7 +15,16 @@ export function fillBatch(split: Split, ySize: number, order: Uint32Array, from:
   }
 }
 
-/** Loss and compiled metrics over a whole split, in chunks made from its typed arrays. */
+const inference = new WeakMap<LayersModel, (x: tf.Tensor) => tf.Tensor>();
+
+/** The model's inference pass (built once per model): what model.evaluate and model.predict compute, faster on wasm. */
+function forwardOf(model: LayersModel): (x: tf.Tensor) => tf.Tensor {
+  let f = inference.get(model);
+  if (!f) inference.set(model, (f = buildForward(model, false)));
+  return f;
+}
+
+/** Loss and compiled metrics over a whole split (as model.evaluate: batch means weighted by batch size), in chunks made from its typed arrays. */
 export async function evaluateSplit(model: LayersModel, split: Split, inputShape: readonly number[], targetShape: readonly number[], batchSize: number): Promise<number[]> {
   const xSize = size(inputShape);
   const ySize = size(targetShape);
@@ -26,8 +36,9 @@ export async function evaluateSplit(model: LayersModel, split: Split, inputShape
     const values = tf.tidy(() => {
       const x = tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape]);
       const y = tf.tensor(split.y.subarray(from * ySize, to * ySize), [to - from, ...targetShape]);
-      const out = model.evaluate(x, y, { batchSize: to - from });
-      return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]!);
+      const pred = forwardOf(model)(x);
+      const { lossFunctions, metricsTensors } = compiledOf(model);
+      return [lossFunctions[0]!, ...metricsTensors.map(([fn]) => fn)].map((fn) => tf.mean(fn(y, pred)).dataSync()[0]!);
     });
     values.forEach((v, i) => (sums[i] = (sums[i] ?? 0) + v * (to - from)));
   }
@@ -44,7 +55,7 @@ export function predictClasses(model: LayersModel, split: Split, inputShape: rea
     fillRows(split.x, xBuf, from, to);
     const classes = tf.tidy(() => {
       const x = tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape]);
-      return tf.argMax(model.predict(x) as tf.Tensor, -1).dataSync();
+      return tf.argMax(forwardOf(model)(x), -1).dataSync();
     });
     out.set(classes, from);
   }

@@ -1,6 +1,6 @@
 import * as tf from '../backend/tf.js';
 import type { OptimizerSpec } from '../pipeline/spec.js';
-import { buildForward } from './forward.js';
+import { buildForward, compiledOf, type CompiledParts } from './forward.js';
 import { FusedOptimizer, fusedSupported } from './fused-optimizer.js';
 
 /** Runs training batches; each batch's loss and metrics stay on the backend until `flush`. */
@@ -12,13 +12,6 @@ export interface Trainer {
   dispose(): void;
 }
 
-type LossOrMetric = (y: tf.Tensor, p: tf.Tensor) => tf.Tensor;
-interface CompiledModel {
-  lossFunctions: LossOrMetric[];
-  metricsTensors: [LossOrMetric, number][];
-  calculateLosses(): tf.Scalar[];
-}
-
 /**
  * The training step built once: forward through the model's own layers (training mode), the
  * compiled loss and regularization as model.fit adds them, gradients, then one fused optimizer
@@ -28,7 +21,7 @@ class FusedTrainer implements Trainer {
   readonly kind = 'fused';
   private readonly vars: tf.Variable[];
   private readonly optimizer: FusedOptimizer;
-  private readonly compiled: CompiledModel;
+  private readonly compiled: CompiledParts;
   private readonly forward: (x: tf.Tensor) => tf.Tensor;
   private pending: tf.Scalar[][] = [];
 
@@ -36,8 +29,7 @@ class FusedTrainer implements Trainer {
     this.forward = buildForward(model);
     this.vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     this.optimizer = new FusedOptimizer(spec, this.vars);
-    // A Sequential keeps its compiled loss functions on the functional model inside it.
-    this.compiled = ((model as unknown as { model?: CompiledModel }).model ?? model) as unknown as CompiledModel;
+    this.compiled = compiledOf(model);
   }
 
 
