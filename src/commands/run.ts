@@ -1,19 +1,18 @@
 import { dirname, relative, resolve } from 'node:path';
-import * as tf from '../backend/tf.js';
 import { pino, type Logger } from 'pino';
 import seedrandom from 'seedrandom';
-import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
+import type { BackendChoice, BackendInfo } from '../backend/select.js';
+import type * as TF from '../backend/tf.js';
 import { silentProgress } from '../cli/progress.js';
+import { prefetchDataset } from '../data/resolve.js';
 import { describeEnvironment } from '../pipeline/environment.js';
 import { EXIT, messageOf } from '../pipeline/errors.js';
 import { executeStages, type StageRecord } from '../pipeline/execute.js';
 import { loadSpec } from '../pipeline/load-spec.js';
 import { parseOverride } from '../pipeline/overrides.js';
-import { RUN_FILES, RunDir } from '../pipeline/run-dir.js';
-import { RUN_FORMAT } from '../pipeline/run-reader.js';
+import { RUN_FILES, RUN_FORMAT, RunDir } from '../pipeline/run-dir.js';
 import type { Progress, StageContext } from '../pipeline/stage.js';
 import { specHash, variantHash } from '../pipeline/spec-hash.js';
-import { STAGES } from '../stages/index.js';
 
 export interface RunOptions {
   readonly spec: string;
@@ -44,8 +43,10 @@ export interface RunOutcome {
 export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const overrides = (opts.set ?? []).map(parseOverride);
   const { spec, text, resolvedYaml } = loadSpec(opts.spec, overrides);
-  // git and machine facts come from child processes: let them run while the backend starts.
+  // Start what waits on the disk and on git now: it proceeds on other threads while TensorFlow.js loads.
+  prefetchDataset(spec.data, dirname(resolve(opts.spec)));
   const environment = describeEnvironment(dirname(resolve(opts.spec)));
+  const [{ selectBackend }, tf, { STAGES }] = await Promise.all([import('../backend/select.js'), import('../backend/tf.js'), import('../stages/index.js')]);
   const backend = await selectBackend(opts.backend ?? spec.backend);
   tf.enableProdMode();
   // Dropout masks and any other tfjs randomness draw their seeds from Math.random: make it the run's.
@@ -109,7 +110,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   if (error) log.error({ err: result.failed?.error, stage: error.stage }, `stage '${error.stage}' failed`);
   log.info({ status }, 'run ended');
   log.flush();
-  disposeModel(result.outputs.get('compile'));
+  (result.outputs.get('compile') as { model?: TF.LayersModel } | undefined)?.model?.dispose();
   const summary = result.outputs.get('evaluate') as Record<string, unknown> | undefined;
   return { exitCode: status === 'completed' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed, status, runDir: runDir.path, id: runDir.id, stages: result.stages, summary, error, backend };
 }
@@ -127,9 +128,4 @@ function runLogger(runDir: RunDir, warn?: (msg: string) => void): Logger {
     streams.push({ level: 'warn', stream: { write: forward } });
   }
   return pino({ level: 'debug', base: { run: runDir.id } }, pino.multistream(streams));
-}
-
-function disposeModel(output: unknown): void {
-  const model = (output as { model?: tf.LayersModel } | undefined)?.model;
-  model?.dispose();
 }

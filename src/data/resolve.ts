@@ -6,7 +6,7 @@ import { DataError } from '../pipeline/errors.js';
 import type { DataSpec } from '../pipeline/spec.js';
 import { loadEmbeddedMnist } from './embedded.js';
 import type { IdxArray } from './idx.js';
-import { readIdxFile, type IdxFile } from './idx-file.js';
+import { prefetchIdxFiles, readIdxFileAsync, type IdxFile } from './idx-file.js';
 import type { DataSource, RawDataset } from './types.js';
 
 type Role = 'trainImages' | 'trainLabels' | 'testImages' | 'testLabels';
@@ -60,15 +60,51 @@ export function cacheDir(): string {
 /** What the resolver tells the run log: warnings such as the embedded fallback. */
 export interface ResolveLog { warn(msg: string): void; info(msg: string): void }
 
-/** Finds a dataset: data.path, the cache, system packages, a verified download, then (mnist) the embedded digits. */
+/** The IDX files a dataset spec names directly (data.files or data.path), checked; throws a DataError when they are not there. */
+function namedFiles(data: DataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
+  if (data.files) {
+    const files = Object.fromEntries(ROLES.map((r) => [r, resolve(specDir, data.files![r])])) as Record<Role, string>;
+    for (const r of ROLES) if (!existsSync(files[r])) throw new DataError(`data.files.${r}: '${files[r]}' does not exist`);
+    return { files, kind: 'files' };
+  }
+  if (data.path) return { files: idxFilesIn(resolve(specDir, data.path), 'data.path'), kind: 'path' };
+  return undefined;
+}
+
+/** Folders searched for a named dataset, in order. */
+const searchDirs = (name: 'mnist' | 'fashion-mnist') => [['cache', join(cacheDir(), 'datasets', name)], ['system', SYSTEM_DIRS[name]!]] as const;
+
+/** The IDX files the dataset would be read from, if they are already on disk (nothing is read). */
+export function locateIdxFiles(data: DataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
+  try {
+    const named = namedFiles(data, specDir);
+    if (named || data.dataset === 'idx') return named;
+  } catch {
+    return undefined;
+  }
+  for (const [kind, dir] of searchDirs(data.dataset)) {
+    const files = findIdxFiles(dir);
+    if (files) return { files, kind };
+  }
+  return undefined;
+}
+
+/** Starts reading the dataset's IDX files in the background, while the rest of the program starts. */
+export function prefetchDataset(data: DataSpec, specDir: string): void {
+  const located = locateIdxFiles(data, specDir);
+  if (located) prefetchIdxFiles(ROLES.map((r) => ({ path: located.files[r], rank: r.endsWith('Images') ? 3 : 1 })), cacheDir());
+}
+
+/** Finds a dataset: data.files or data.path, the cache, system packages, a verified download, then (mnist) the embedded digits. */
 export async function resolveDataset(data: DataSpec, specDir: string, log: ResolveLog): Promise<RawDataset> {
-  if (data.dataset === 'idx') return readFolderOrFiles(data, specDir);
+  const named = namedFiles(data, specDir);
+  const known = data.dataset === 'idx' ? undefined : PUBLISHED[data.dataset].classNames;
+  if (named) return readIdxSet(data.dataset, named.files, named.kind, known, data.classNames);
+  if (data.dataset === 'idx') throw new DataError("dataset 'idx' needs data.files or data.path");
   const name = data.dataset;
   const published = PUBLISHED[name];
   const tried: string[] = [];
-  if (data.path) return readIdxSet(name, idxFilesIn(resolve(specDir, data.path), 'data.path'), 'path', published.classNames, data.classNames);
-
-  for (const [kind, dir] of [['cache', join(cacheDir(), 'datasets', name)], ['system', SYSTEM_DIRS[name]!]] as const) {
+  for (const [kind, dir] of searchDirs(name)) {
     const files = findIdxFiles(dir);
     if (files) return readIdxSet(name, files, kind, published.classNames, data.classNames);
     tried.push(`${kind}: ${dir}`);
@@ -93,15 +129,6 @@ export async function resolveDataset(data: DataSpec, specDir: string, log: Resol
   throw new DataError(`dataset '${name}' was not found`, [...tried.map((t) => `looked in ${t}`), `set data.path to a folder with the four IDX files`]);
 }
 
-function readFolderOrFiles(data: DataSpec, specDir: string): RawDataset {
-  if (data.files) {
-    const files = Object.fromEntries(ROLES.map((r) => [r, resolve(specDir, data.files![r])])) as Record<Role, string>;
-    for (const r of ROLES) if (!existsSync(files[r])) throw new DataError(`data.files.${r}: '${files[r]}' does not exist`);
-    return readIdxSet('idx', files, 'files', undefined, data.classNames);
-  }
-  return readIdxSet('idx', idxFilesIn(resolve(specDir, data.path!), 'data.path'), 'path', undefined, data.classNames);
-}
-
 function findIdxFiles(dir: string): Record<Role, string> | undefined {
   const found: Partial<Record<Role, string>> = {};
   for (const r of ROLES) {
@@ -121,8 +148,8 @@ function idxFilesIn(dir: string, key: string): Record<Role, string> {
   return files;
 }
 
-function readIdxSet(name: string, files: Record<Role, string>, kind: DataSource['kind'], known?: string[], given?: string[]): RawDataset {
-  const read = Object.fromEntries(ROLES.map((r) => [r, readIdxFile(files[r], r.endsWith('Images') ? 3 : 1, cacheDir())])) as Record<Role, IdxFile>;
+async function readIdxSet(name: string, files: Record<Role, string>, kind: DataSource['kind'], known?: string[], given?: string[]): Promise<RawDataset> {
+  const read = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await readIdxFileAsync(files[r], r.endsWith('Images') ? 3 : 1, cacheDir())]))) as Record<Role, IdxFile>;
   const [trainImages, trainLabels, testImages, testLabels] = ROLES.map((r) => read[r].idx) as [IdxArray, IdxArray, IdxArray, IdxArray];
   for (const [img, lab] of [[trainImages, trainLabels], [testImages, testLabels]] as const) {
     if (img.dims[0] !== lab.dims[0]) throw new DataError(`${files.trainImages}: ${img.dims[0]} images but ${lab.dims[0]} labels`);

@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
-import * as tf from '../backend/tf.js';
+import { createRequire } from 'node:module';
 import { execFile } from 'node:child_process';
 
 /** runner's own version, from its package.json. */
 export function runnerVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** The TensorFlow.js version, from its package.json (importing tfjs itself to ask takes 0.3 s). */
+function tfjsVersion(): string {
+  return (createRequire(import.meta.url)('@tensorflow/tfjs-core/package.json') as { version: string }).version;
 }
 
 /** The commit and dirty flag of the git work tree around `cwd`, or null outside one. */
@@ -26,7 +31,7 @@ function git(cwd: string, args: string[]): Promise<string | undefined> {
 export async function describeEnvironment(cwd: string) {
   const cpu = cpus();
   return {
-    versions: { runner: runnerVersion(), node: process.versions.node, tfjs: tf.TFJS_VERSION },
+    versions: { runner: runnerVersion(), node: process.versions.node, tfjs: tfjsVersion() },
     git: await gitState(cwd),
     host: {
       hostname: hostname(),

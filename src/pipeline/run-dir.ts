@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
+/** Version of the run.json layout this runner writes and reads; readers refuse newer ones. */
+export const RUN_FORMAT = 1;
+
 /** The files of a run folder; the only code that knows their names. */
 export const RUN_FILES = {
   spec: 'spec.yaml',

@@ -4,10 +4,9 @@ import { basename, join, resolve } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { parse } from 'yaml';
 import { RunnerError } from './errors.js';
-import { RUN_FILES } from './run-dir.js';
+import { RUN_FILES, RUN_FORMAT } from './run-dir.js';
 
-/** Version of the run.json layout this runner writes and reads. */
-export const RUN_FORMAT = 1;
+export { RUN_FORMAT } from './run-dir.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'crashed';
 
