@@ -23,7 +23,10 @@ async function activate(name: BackendName): Promise<void> {
       throw new Error(`@tensorflow/tfjs-node does not load (${(err as Error).message.split('\n')[0]})`);
     }
   }
-  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (name === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    (await import('./wasm-conv-grad.js')).registerWasmTrainingKernels();
+  }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
   await tf.ready();
 }

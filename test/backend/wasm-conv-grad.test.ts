@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmTrainingKernels } from '../../src/backend/wasm-conv-grad.js';
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  registerWasmTrainingKernels();
+});
+
+/** Deterministic pseudo-random values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1);
+}
+
+/** The filter gradient on a backend, as plain numbers. */
+async function filterGrad(backend: string, x: Float32Array, xShape: number[], dy: Float32Array, dyShape: number[], filterShape: [number, number, number, number], strides: number, pad: 'same' | 'valid'): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => backpropFilter(tf.tensor4d(x, xShape as [number, number, number, number]), tf.tensor4d(dy, dyShape as [number, number, number, number]), filterShape, strides, pad).dataSync() as Float32Array);
+}
+
+/** The kernel itself, as Conv2D's gradient calls it. */
+function backpropFilter(x: tf.Tensor, dy: tf.Tensor, filterShape: number[], strides: number, pad: 'same' | 'valid'): tf.Tensor {
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides, pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor;
+}
+
+const cases = [];
+for (const pad of ['same', 'valid'] as const) {
+  for (const strides of [1, 2, 3]) {
+    for (const [ci, co, k, size] of [[1, 4, 3, 9], [3, 2, 5, 11], [8, 6, 2, 8]] as const) cases.push({ pad, strides, ci, co, k, size });
+  }
+}
+
+describe('Conv2DBackpropFilter on wasm', () => {
+  it.each(cases)('matches cpu: pad $pad, strides $strides, $ci -> $co channels, kernel $k, input $size', async ({ pad, strides, ci, co, k, size }) => {
+    const batch = 2;
+    const out = pad === 'same' ? Math.ceil(size / strides) : Math.ceil((size - k + 1) / strides);
+    const x = values(batch * size * size * ci, 11 + ci);
+    const dy = values(batch * out * out * co, 29 + co);
+    const args = [x, [batch, size, size, ci], dy, [batch, out, out, co], [k, k, ci, co] as [number, number, number, number], strides, pad] as const;
+    const want = await filterGrad('cpu', ...args);
+    const got = await filterGrad('wasm', ...args);
+    expect(got.length).toBe(want.length);
+    const scale = Math.max(...want.map(Math.abs));
+    const worst = Math.max(...want.map((v, i) => Math.abs(v - got[i]!)));
+    expect(worst / scale).toBeLessThan(1e-5);
+    await tf.setBackend('wasm');
+  });
+
+  it('lets tf.grad differentiate a convolution with respect to its filter', async () => {
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor4d(values(3 * 7 * 7 * 2, 5), [3, 7, 7, 2]);
+        const w = tf.tensor4d(values(3 * 3 * 2 * 4, 6), [3, 3, 2, 4]);
+        return tf.grad((f: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, f as tf.Tensor4D, 2, 'same'))))(w).dataSync() as Float32Array;
+      });
+    };
+    const want = await run('cpu');
+    const got = await run('wasm');
+    want.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 4));
+  });
+
+  it('frees every intermediate tensor', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(values(2 * 6 * 6 * 3, 1), [2, 6, 6, 3]);
+    const dy = tf.tensor4d(values(2 * 3 * 3 * 4, 2), [2, 3, 3, 4]);
+    const before = tf.memory().numTensors;
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const idsBefore = backend.numDataIds();
+    for (let i = 0; i < 5; i++) backpropFilter(x, dy, [3, 3, 3, 4], 2, 'same').dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(backend.numDataIds()).toBe(idsBefore);
+    tf.dispose([x, dy]);
+  });
+});
