@@ -42,6 +42,20 @@ function createLayer(spec: LayerSpec, index: number, seed: number, inputShape?: 
         biasRegularizer: regularizer(a.biasRegularizer),
       });
     }
+    case 'conv2d': {
+      const a = (spec as Extract<LayerSpec, { conv2d: unknown }>).conv2d;
+      return tf.layers.conv2d({
+        ...base, filters: a.filters, kernelSize: a.kernelSize, strides: a.strides, padding: a.padding, activation: a.activation, useBias: a.useBias, name: a.name,
+        kernelInitializer: initializer(a.kernelInitializer, layerSeed),
+        biasInitializer: initializer(a.biasInitializer, layerSeed + 1),
+        kernelRegularizer: regularizer(a.kernelRegularizer),
+        biasRegularizer: regularizer(a.biasRegularizer),
+      });
+    }
+    case 'maxPooling2d': return tf.layers.maxPooling2d({ ...base, ...(spec as Extract<LayerSpec, { maxPooling2d: unknown }>).maxPooling2d });
+    case 'averagePooling2d': return tf.layers.averagePooling2d({ ...base, ...(spec as Extract<LayerSpec, { averagePooling2d: unknown }>).averagePooling2d });
+    case 'globalAveragePooling2d': return tf.layers.globalAveragePooling2d({ ...base, ...(spec as Extract<LayerSpec, { globalAveragePooling2d: unknown }>).globalAveragePooling2d });
+    case 'batchNormalization': return tf.layers.batchNormalization({ ...base, ...(spec as Extract<LayerSpec, { batchNormalization: unknown }>).batchNormalization });
     // No per-layer dropout seed: tfjs would reuse one mask for every batch. Masks come from the run's seeded generator.
     case 'dropout': return tf.layers.dropout({ ...base, ...(spec as Extract<LayerSpec, { dropout: unknown }>).dropout });
     case 'flatten': return tf.layers.flatten({ ...base, ...(spec as Extract<LayerSpec, { flatten: unknown }>).flatten });

@@ -7,6 +7,9 @@ type Locate = (offset: number | undefined) => { line?: number; col?: number };
 
 /** Number of classes of the built-in datasets, for checks that can run before any data is read. */
 const KNOWN_CLASSES: Record<string, number> = { mnist: 10, 'fashion-mnist': 10 };
+/** Shape of one example of the built-in datasets. */
+const KNOWN_SHAPES: Record<string, number[]> = { mnist: [28, 28], 'fashion-mnist': [28, 28] };
+const IMAGE_LAYERS = ['conv2d', 'maxPooling2d', 'averagePooling2d', 'globalAveragePooling2d'];
 
 /** Rules the schema cannot express: combinations of keys that would fail later, mid-run. */
 export function semanticProblems(spec: ExperimentSpec, doc: Document, locate: Locate): SpecProblem[] {
@@ -55,5 +58,37 @@ export function semanticProblems(spec: ExperimentSpec, doc: Document, locate: Lo
       at(['model', 'layers', lastDense[1], 'dense', 'units'], `the last dense layer has ${units} units but the data has ${classes} classes; set units: ${classes}`);
     }
   }
+  imageLayerInputs(spec, at);
   return problems;
+}
+
+/**
+ * Follows the example shape through preprocess and the layers that reshape it, and reports an
+ * image layer (conv2d, pooling) that would get anything but [height, width, channels].
+ */
+function imageLayerInputs(spec: ExperimentSpec, at: (path: (string | number)[], message: string) => void): void {
+  let shape = KNOWN_SHAPES[spec.data.dataset];
+  if (!shape) return;
+  let flattenedAt: number | undefined;
+  spec.preprocess.forEach((step, i) => {
+    if ('flatten' in step) {
+      shape = [shape!.reduce((a, b) => a * b, 1)];
+      flattenedAt = i;
+    }
+    if ('reshape' in step) shape = [...step.reshape.targetShape];
+  });
+  for (const [i, layer] of spec.model.layers.entries()) {
+    const kind = kindOf(layer);
+    if (IMAGE_LAYERS.includes(kind) && shape.length !== 3) {
+      const [h, w] = KNOWN_SHAPES[spec.data.dataset]!;
+      const fix = flattenedAt !== undefined
+        ? `preprocess[${flattenedAt}] flattens the images: replace '- flatten: {}' with '- reshape: { targetShape: [${h}, ${w}, 1] }'`
+        : `add '- reshape: { targetShape: [${h}, ${w}, 1] }' to preprocess`;
+      at(['model', 'layers', i, kind], `${kind} needs images of shape [height, width, channels], but gets [${shape.join(', ')}]; ${fix}`);
+      return;
+    }
+    if (kind === 'flatten' || kind === 'dense' || kind === 'globalAveragePooling2d') return; // shapes past here depend on the layer arguments
+    if (kind === 'reshape') shape = [...(layer as { reshape: { targetShape: number[] } }).reshape.targetShape];
+    if (IMAGE_LAYERS.includes(kind)) return;
+  }
 }

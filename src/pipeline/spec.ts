@@ -49,8 +49,32 @@ export interface DenseArgs {
   name?: string;
 }
 
+/** One size for both dimensions, or [height, width]. */
+export type IntOrPair = number | [number, number];
+
+export interface Conv2DArgs {
+  filters: number;
+  kernelSize: IntOrPair;
+  strides: IntOrPair;
+  padding: 'valid' | 'same';
+  activation: Activation;
+  useBias: boolean;
+  kernelInitializer: Initializer;
+  biasInitializer: Initializer;
+  kernelRegularizer?: Regularizer;
+  biasRegularizer?: Regularizer;
+  name?: string;
+}
+
+export interface PoolArgs { poolSize: IntOrPair; strides?: IntOrPair; padding: 'valid' | 'same'; name?: string }
+
 export type LayerSpec =
   | { dense: DenseArgs }
+  | { conv2d: Conv2DArgs }
+  | { maxPooling2d: PoolArgs }
+  | { averagePooling2d: PoolArgs }
+  | { globalAveragePooling2d: { name?: string } }
+  | { batchNormalization: { momentum: number; epsilon: number; center: boolean; scale: boolean; name?: string } }
   | { dropout: { rate: number; name?: string } }
   | { flatten: { name?: string } }
   | { reshape: { targetShape: number[]; name?: string } }

@@ -1,0 +1,35 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FIXTURES, readJson, readJsonl } from '../helpers.js';
+
+const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'runner-conv-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+copyFileSync(join(FIXTURES, 'tiny-cnn.yaml'), join(work, 'cnn.yaml'));
+
+async function run(backend: string) {
+  const r = await execa('node', [BIN, 'run', 'cnn.yaml', '--backend', backend, '--out', `runs-${backend}`], { cwd: work, reject: false });
+  const dir = join(work, /run: (\S+) \(status/.exec(r.stdout)?.[1] ?? 'missing');
+  return { r, dir };
+}
+
+describe('a conv net', () => {
+  it('trains on wasm end to end, with the same numbers as on cpu', async () => {
+    const [wasm, cpu] = [await run('wasm'), await run('cpu')];
+    expect(wasm.r.exitCode, wasm.r.stderr).toBe(0);
+    expect(cpu.r.exitCode, cpu.r.stderr).toBe(0);
+    const [mw, mc] = [readJsonl(join(wasm.dir, 'metrics.jsonl')), readJsonl(join(cpu.dir, 'metrics.jsonl'))];
+    expect(mw).toHaveLength(2);
+    expect(mw[1]!['loss']).toBeLessThan(mw[0]!['loss']!);
+    // Different kernels sum in different orders: equal to float32 round-off, amplified a little by training.
+    mw.forEach((m, i) => expect(m['loss']).toBeCloseTo(mc[i]!['loss']!, 3));
+    const [sw, sc] = [wasm.dir, cpu.dir].map((d) => readJson(join(d, 'summary.json')) as { accuracy: number });
+    expect(Math.abs(sw!.accuracy - sc!.accuracy)).toBeLessThanOrEqual(0.02);
+    const model = JSON.parse(readFileSync(join(wasm.dir, 'model', 'model.json'), 'utf8'));
+    expect(model.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name)).toEqual(
+      ['Conv2D', 'MaxPooling2D', 'Conv2D', 'AveragePooling2D', 'BatchNormalization', 'Flatten', 'Dense']);
+  });
+});
