@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     backend: { type: 'string', multiple: true },
     out: { type: 'string', default: 'bench-result.json' },
     'skip-overhead': { type: 'boolean', default: false },
+    'conv-samples': { type: 'string', default: '1000' },
   },
 });
 const EPOCHS = Number(args.epochs);
@@ -86,10 +87,18 @@ async function dataLoading() {
   return { images: cold.images, coldSeconds: cold.seconds, warmSeconds: warm.seconds };
 }
 
-async function benchBackend(backend: BackendName, samples: number | undefined) {
+/** The small conv net (conv8-pool-conv16-pool-dense) as overrides of the benchmark spec. */
+const CONV_NET = [
+  'preprocess.1={ reshape: { targetShape: [28, 28, 1] } }',
+  'model.layers=[{ conv2d: { filters: 8, kernelSize: 3, padding: same, activation: relu } }, { maxPooling2d: { poolSize: 2 } }, '
+    + '{ conv2d: { filters: 16, kernelSize: 3, padding: same, activation: relu } }, { maxPooling2d: { poolSize: 2 } }, { flatten: {} }, '
+    + '{ dense: { units: 10, activation: softmax } }]',
+];
+
+async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples: number | undefined) {
   await selectBackend(backend);
   tf.enableProdMode();
-  const set = ['data.validationSplit=0', `train.epochs=${EPOCHS}`, ...(samples ? [`data.trainLimit=${samples}`] : [])];
+  const set = ['data.validationSplit=0', `train.epochs=${EPOCHS}`, ...(samples ? [`data.trainLimit=${samples}`] : []), ...(model === 'conv' ? CONV_NET : [])];
   const ctx = context(set);
   const prepared: Prepared = await normalize.run({ load: await load.run({}, ctx) }, ctx);
   const n = prepared.train.count;
@@ -115,7 +124,7 @@ async function benchBackend(backend: BackendName, samples: number | undefined) {
   rmSync(ctx.dir, { recursive: true, force: true });
   const modelFit = (n * EPOCHS) / modelFitSeconds;
   const runner = (n * EPOCHS) / runnerSeconds;
-  return { backend, samples: n, epochs: EPOCHS, modelFitSamplesPerSecond: modelFit, runnerSamplesPerSecond: runner, ratio: runner / modelFit, tensorsAtEpochEnd: tensors };
+  return { model, backend, samples: n, epochs: EPOCHS, modelFitSamplesPerSecond: modelFit, runnerSamplesPerSecond: runner, ratio: runner / modelFit, tensorsAtEpochEnd: tensors };
 }
 
 async function main(): Promise<void> {
@@ -125,11 +134,14 @@ async function main(): Promise<void> {
   const loading = await dataLoading();
   const backends = (args.backend as BackendName[] | undefined) ?? (['wasm', 'cpu'] as BackendName[]);
   const results = [];
-  for (const b of backends) {
-    try {
-      results.push(await benchBackend(b, args.samples ? Number(args.samples) : undefined));
-    } catch (err) {
-      results.push({ backend: b, error: (err as Error).message });
+  const runs: ['mlp' | 'conv', number | undefined][] = [['mlp', args.samples ? Number(args.samples) : undefined], ['conv', Number(args['conv-samples'])]];
+  for (const [model, samples] of runs) {
+    for (const b of backends) {
+      try {
+        results.push(await benchBackend(model, b, samples));
+      } catch (err) {
+        results.push({ model, backend: b, error: (err as Error).message });
+      }
     }
   }
   const overhead = args['skip-overhead'] ? undefined : await measureOverhead(SPEC, baseSet);
@@ -137,21 +149,21 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, tfjs: tf.TFJS_VERSION },
     data: dataNote,
-    model: 'seed MLP 784-128-10, Adam, batch 32',
+    model: 'seed MLP 784-128-10 and conv8-pool-conv16-pool-dense, Adam, batch 32',
     dataLoading: loading,
     fit: results,
     overhead,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   writeFileSync(args.out!, `${JSON.stringify(report, null, 2)}\n`);
-  const rows = [['backend', 'samples', 'model.fit samples/s', 'runner fit samples/s', 'ratio', 'tensors at epoch ends']];
+  const rows = [['model', 'backend', 'samples', 'model.fit samples/s', 'runner fit samples/s', 'ratio', 'tensors at epoch ends']];
   for (const r of results) {
-    if ('error' in r) rows.push([r.backend, '-', '-', '-', '-', r.error!]);
-    else rows.push([r.backend, String(r.samples), Math.round(r.modelFitSamplesPerSecond).toLocaleString('en-US'), Math.round(r.runnerSamplesPerSecond).toLocaleString('en-US'), `${r.ratio.toFixed(2)}x`, r.tensorsAtEpochEnd.join(' ')]);
+    if ('error' in r) rows.push([r.model, r.backend, '-', '-', '-', '-', r.error!]);
+    else rows.push([r.model, r.backend, String(r.samples), Math.round(r.modelFitSamplesPerSecond).toLocaleString('en-US'), Math.round(r.runnerSamplesPerSecond).toLocaleString('en-US'), `${r.ratio.toFixed(2)}x`, r.tensorsAtEpochEnd.join(' ')]);
   }
   const lines = [
     `runner benchmark, ${report.date}: ${report.machine.cpu} (${report.machine.cores} cores), node ${report.machine.node}, tfjs ${report.machine.tfjs}`,
-    `data: ${dataNote}; ${report.model}; ${EPOCHS} epoch(s)`,
+    `data: ${dataNote}; ${report.model}; ${EPOCHS} epoch(s); conv net on ${args['conv-samples']} samples`,
     '',
     textTable(rows),
     '',
