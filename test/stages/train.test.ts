@@ -105,16 +105,16 @@ describe('fit', () => {
   });
 
   it('stops early and restores the best epoch weights', async () => {
-    // A learning rate this large makes validation loss climb after the first epochs.
-    const run = await trainTiny(['train.epochs=8', 'compile.optimizer.adam.learningRate=0.5',
-      'train.earlyStopping={monitor: val_loss, patience: 1, restoreBestWeights: true}']);
+    // No later epoch can improve val_loss by more than minDelta, whatever the (dropout) randomness:
+    // epoch 1 is the best, epoch 2 exhausts patience 1, and the weights of epoch 1 come back.
+    const run = await trainTiny(['train.epochs=8', 'train.earlyStopping={monitor: val_loss, patience: 1, minDelta: 100, restoreBestWeights: true}']);
     const lines = readJsonl(run.ctx.runDir.file('metrics.jsonl'));
     expect(run.fitted.stoppedEarly).toBe(true);
-    expect(lines.length).toBeLessThan(8);
-    const best = lines.reduce((b, l) => (l['val_loss']! < b['val_loss']! ? l : b));
-    expect(run.fitted.bestEpoch).toBe(best['epoch']);
+    expect(lines.map((l) => l['epoch'])).toEqual([1, 2]);
+    expect(run.fitted.bestEpoch).toBe(1);
+    expect(lines[1]!['val_loss']).not.toBe(lines[0]!['val_loss']);
     const restored = await (await import('../../src/stages/batches.js')).evaluateSplit(run.fitted.model, run.prepared.val, [784], [10], 256);
-    expect(restored[0]).toBeCloseTo(best['val_loss']!, 4);
+    expect(restored[0]).toBeCloseTo(lines[0]!['val_loss']!, 5);
   });
 
   it('fails with the epoch and batch when the loss becomes NaN', async () => {
