@@ -38,8 +38,8 @@ export type PreprocessStep =
   | { reshape: { targetShape: number[] } }
   | { oneHot: { numClasses?: number } };
 
-export interface DenseArgs {
-  units: number;
+/** Arguments every layer with a kernel and a bias takes. */
+export interface WeightedLayerArgs {
   activation: Activation;
   useBias: boolean;
   kernelInitializer: Initializer;
@@ -49,21 +49,18 @@ export interface DenseArgs {
   name?: string;
 }
 
+export interface DenseArgs extends WeightedLayerArgs {
+  units: number;
+}
+
 /** One size for both dimensions, or [height, width]. */
 export type IntOrPair = number | [number, number];
 
-export interface Conv2DArgs {
+export interface Conv2DArgs extends WeightedLayerArgs {
   filters: number;
   kernelSize: IntOrPair;
   strides: IntOrPair;
   padding: 'valid' | 'same';
-  activation: Activation;
-  useBias: boolean;
-  kernelInitializer: Initializer;
-  biasInitializer: Initializer;
-  kernelRegularizer?: Regularizer;
-  biasRegularizer?: Regularizer;
-  name?: string;
 }
 
 export interface PoolArgs { poolSize: IntOrPair; strides?: IntOrPair; padding: 'valid' | 'same'; name?: string }

@@ -38,6 +38,30 @@ function model(spec: OptimizerSpec): tf.LayersModel {
 }
 afterAll(() => built.forEach((m) => m.dispose()));
 
+describe('the stock trainer (tfjs-node\'s path)', () => {
+  it('is model.trainOnBatch: the same losses as model.fit', async () => {
+    await tf.setBackend('cpu');
+    const { x, y } = data();
+    const spec = OPTIMIZERS[0]!.spec;
+    const reference = model(spec);
+    const stock = model(spec);
+    const xs = tf.tensor2d(x, [96, 12]);
+    const ys = tf.tensor2d(y, [96, 5]);
+    const history = await reference.fit(xs, ys, { batchSize: 32, epochs: 1, shuffle: false, verbose: 0 });
+    const trainer = createTrainer(stock, spec, { fused: false });
+    expect(trainer.kind).toBe('keras');
+    for (let b = 0; b < 3; b++) {
+      const xb = tf.tensor2d(x.subarray(b * 32 * 12, (b + 1) * 32 * 12), [32, 12]);
+      const yb = tf.tensor2d(y.subarray(b * 32 * 5, (b + 1) * 32 * 5), [32, 5]);
+      await trainer.step(xb, yb);
+      tf.dispose([xb, yb]);
+    }
+    const losses = trainer.flush().map(([loss]) => loss!);
+    expect(losses.reduce((a, l) => a + l, 0) / 3).toBeCloseTo((history.history['loss'] as number[])[0]!, 6);
+    tf.dispose([xs, ys]);
+  });
+});
+
 describe.each(['cpu', 'wasm'])('the fused trainer on %s', (backend) => {
   it.each(OPTIMIZERS)('matches model.fit step for step with $name', async ({ spec }) => {
     await tf.setBackend(backend);
