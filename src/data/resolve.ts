@@ -149,7 +149,11 @@ function idxFilesIn(dir: string, key: string): Record<Role, string> {
 }
 
 async function readIdxSet(name: string, files: Record<Role, string>, kind: DataSource['kind'], known?: string[], given?: string[]): Promise<RawDataset> {
-  const read = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await readIdxFileAsync(files[r], r.endsWith('Images') ? 3 : 1, cacheDir())]))) as Record<Role, IdxFile>;
+  // All four are read at once; a problem is reported for the first file in the usual order, whichever fails first.
+  const settled = await Promise.allSettled(ROLES.map((r) => readIdxFileAsync(files[r], r.endsWith('Images') ? 3 : 1, cacheDir())));
+  const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) throw failed.reason;
+  const read = Object.fromEntries(ROLES.map((r, i) => [r, (settled[i] as PromiseFulfilledResult<IdxFile>).value])) as Record<Role, IdxFile>;
   const [trainImages, trainLabels, testImages, testLabels] = ROLES.map((r) => read[r].idx) as [IdxArray, IdxArray, IdxArray, IdxArray];
   for (const [img, lab] of [[trainImages, trainLabels], [testImages, testLabels]] as const) {
     if (img.dims[0] !== lab.dims[0]) throw new DataError(`${files.trainImages}: ${img.dims[0]} images but ${lab.dims[0]} labels`);
