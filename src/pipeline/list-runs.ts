@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { messageOf, RunnerError } from './errors.js';
 import { isRunDir, readRun, type RunView } from './run-reader.js';
@@ -28,6 +28,7 @@ function listing(run: RunView): RunListing {
 /** Every run folder under `dir`, newest first; unreadable ones are listed with their problem. */
 export function listRuns(dir: string): RunListing[] {
   if (!existsSync(dir)) throw new RunnerError(`'${dir}' does not exist: no runs yet? (runs are written to runs/ or --out DIR)`);
+  if (!statSync(dir).isDirectory()) throw new RunnerError(`'${dir}' is a file: give the folder that holds the run folders`);
   const rows = readdirSync(dir).filter((d) => isRunDir(join(dir, d))).map((d): RunListing => {
     try {
       return listing(readRun(join(dir, d)));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { RunnerError } from './errors.js';
 
 /** Version of the run.json layout this runner writes and reads; readers refuse newer ones. */
 export const RUN_FORMAT = 1;
@@ -46,14 +47,19 @@ export class RunDir {
   /** Creates a new, unique run folder (mkdir fails if it exists, so parallel runs never share one). */
   static create(outDir: string, name: string, now = new Date()): RunDir {
     const out = resolve(outDir);
-    mkdirSync(out, { recursive: true });
+    const cannot = (err: unknown) => new RunnerError(`cannot create a run folder in '${outDir}': ${(err as Error).message}`, 2, ['--out must name a folder you can write to']);
+    try {
+      mkdirSync(out, { recursive: true });
+    } catch (err) {
+      throw cannot(err);
+    }
     for (;;) {
       const id = `${timestamp(now)}-${name}-${randomBytes(3).toString('hex')}`;
       try {
         mkdirSync(join(out, id));
         return new RunDir(join(out, id), id);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(err);
       }
     }
   }

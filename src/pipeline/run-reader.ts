@@ -67,7 +67,12 @@ export function readRun(dir: string): RunView {
     throw new RunnerError(`'${dir}' was written by a newer runner (run format ${String(record['formatVersion'])}; this runner reads up to ${RUN_FORMAT}): upgrade runner`);
   }
   const resolvedFile = join(abs, RUN_FILES.resolved);
-  const spec = existsSync(resolvedFile) ? ((parse(readFileSync(resolvedFile, 'utf8')) ?? {}) as Record<string, unknown>) : {};
+  let spec: Record<string, unknown> = {};
+  try {
+    if (existsSync(resolvedFile)) spec = (parse(readFileSync(resolvedFile, 'utf8')) ?? {}) as Record<string, unknown>;
+  } catch (err) {
+    throw new RunnerError(`resolved.yaml of '${dir}' is not valid YAML (edited by hand?): ${(err as Error).message.split('\n')[0]}`);
+  }
   const summaryFile = join(abs, RUN_FILES.summary);
   return {
     id: String(record['id'] ?? basename(abs)),

@@ -130,6 +130,7 @@ describe('bad input', () => {
     { name: 'a --set without =', args: ['run', 'bad.yaml', '--set', 'train.epochs'], text: (t: string) => t, fragments: ["--set 'train.epochs': expected key.path=value"] },
     { name: 'an unknown backend', args: ['run', 'bad.yaml', '--backend', 'gpu'], text: (t: string) => t, fragments: ["argument 'gpu' is invalid", 'auto, tensorflow, wasm, cpu'] },
     { name: 'an unknown command', args: ['trian', 'bad.yaml'], text: (t: string) => t, fragments: ["unknown command 'trian'"] },
+    { name: 'an --out that is a file', args: ['run', 'bad.yaml', '--out', 'bad.yaml'], text: (t: string) => t, fragments: ["cannot create a run folder in 'bad.yaml'"] },
   ];
 
   it.each(cases)('exits 2 on $name, says where, and leaves no run folder', async ({ args, text, fragments }) => {

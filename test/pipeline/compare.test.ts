@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareCommand } from '../../src/commands/compare.js';
 import { flatten } from '../../src/pipeline/compare.js';
+import { listRuns } from '../../src/pipeline/list-runs.js';
 import { RunnerError } from '../../src/pipeline/errors.js';
 import { readRun, resolveRunArgs } from '../../src/pipeline/run-reader.js';
 import { writeFakeRun } from '../fixtures/runs.js';
@@ -98,6 +99,11 @@ describe('reading runs', () => {
       writeFileSync(join(d, 'run.json'), '{"formatVersion": 1, "id": "x", "sta');
       return d;
     }, 'run.json of'),
+    bad('a resolved.yaml edited into invalid YAML', () => {
+      const d = writeFakeRun(root, { id: '20261126-110000-mlp-fff777' });
+      writeFileSync(join(d, 'resolved.yaml'), 'seed: [1, 2\n');
+      return d;
+    }, 'resolved.yaml of'),
     bad('a run from a newer runner', () => writeFakeRun(root, { id: '20261127-100000-mlp-abc777', extra: { formatVersion: 2 } }), 'was written by a newer runner (run format 2; this runner reads up to 1)'),
   ])('rejects $name with exit code 2', ({ setup, message }) => {
     const dir = setup();
@@ -110,6 +116,11 @@ describe('reading runs', () => {
     expect(err).toBeInstanceOf(RunnerError);
     expect((err as RunnerError).exitCode).toBe(2);
     expect((err as RunnerError).message).toContain(message);
+  });
+
+  it('lists a folder, and refuses a file', () => {
+    expect(listRuns(root).map((r) => r.id)).toContain('20261121-100000-mlp-aaa111');
+    expect(() => listRuns(join(a, 'run.json'))).toThrow('is a file: give the folder that holds the run folders');
   });
 
   it('needs two runs', () => {
