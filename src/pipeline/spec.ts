@@ -80,11 +80,15 @@ export type LayerSpec =
 export type OptimizerSpec =
   | { sgd: { learningRate: number; momentum: number; nesterov: boolean } }
   | { adam: { learningRate: number; beta1: number; beta2: number; epsilon: number } }
-  | { rmsprop: { learningRate: number; rho: number; momentum: number; epsilon: number; centered: boolean } };
+  | { rmsprop: { learningRate: number; rho: number; momentum: number; epsilon: number; centered: boolean } }
+  | { adamax: { learningRate: number; beta1: number; beta2: number; epsilon: number; decay: number } }
+  | { adagrad: { learningRate: number; initialAccumulatorValue: number } }
+  | { adadelta: { learningRate: number; rho: number; epsilon: number } };
 
 export type LossName =
   | 'categoricalCrossentropy' | 'sparseCategoricalCrossentropy' | 'binaryCrossentropy'
-  | 'meanSquaredError' | 'meanAbsoluteError';
+  | 'meanSquaredError' | 'meanAbsoluteError' | 'meanAbsolutePercentageError' | 'meanSquaredLogarithmicError'
+  | 'hinge' | 'squaredHinge' | 'categoricalHinge' | 'logcosh' | 'kullbackLeiblerDivergence' | 'poisson' | 'cosineProximity';
 
 export type Monitor = 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy';
 

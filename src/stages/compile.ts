@@ -13,8 +13,16 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
     const o = spec.sgd;
     return o.momentum > 0 || o.nesterov ? tf.train.momentum(o.learningRate, o.momentum, o.nesterov) : tf.train.sgd(o.learningRate);
   }
-  const o = spec.rmsprop;
-  return tf.train.rmsprop(o.learningRate, o.rho, o.momentum, o.epsilon, o.centered);
+  if ('rmsprop' in spec) {
+    const o = spec.rmsprop;
+    return tf.train.rmsprop(o.learningRate, o.rho, o.momentum, o.epsilon, o.centered);
+  }
+  if ('adamax' in spec) {
+    const o = spec.adamax;
+    return tf.train.adamax(o.learningRate, o.beta1, o.beta2, o.epsilon, o.decay);
+  }
+  if ('adagrad' in spec) return tf.train.adagrad(spec.adagrad.learningRate, spec.adagrad.initialAccumulatorValue);
+  return tf.train.adadelta(spec.adadelta.learningRate, spec.adadelta.rho, spec.adadelta.epsilon);
 }
 
 /**

@@ -4,9 +4,12 @@ import { FUSED_BACKENDS, KERNELS, registerFusedKernels } from './kernels.js';
 
 const f = Math.fround;
 
-/** Whether the fused kernels can run on a backend (tfjs-node keeps the stock optimizers). */
-export function fusedSupported(backend: string): boolean {
-  return (FUSED_BACKENDS as readonly string[]).includes(backend);
+/** The optimizers runner has fused kernels for. */
+export type FusedOptimizerSpec = Extract<OptimizerSpec, { adam: unknown } | { sgd: unknown } | { rmsprop: unknown }>;
+
+/** Whether the fused kernels can run this optimizer on this backend (tfjs-node, adamax, adagrad and adadelta keep the stock optimizers). */
+export function fusedSupported(backend: string, spec: OptimizerSpec): spec is FusedOptimizerSpec {
+  return (FUSED_BACKENDS as readonly string[]).includes(backend) && ('adam' in spec || 'sgd' in spec || 'rmsprop' in spec);
 }
 
 /**
@@ -19,7 +22,7 @@ export class FusedOptimizer {
   private accBeta1 = 0;
   private accBeta2 = 0;
 
-  constructor(private readonly spec: OptimizerSpec, private readonly vars: readonly tf.Variable[]) {
+  constructor(private readonly spec: FusedOptimizerSpec, private readonly vars: readonly tf.Variable[]) {
     registerFusedKernels();
     const n = 'adam' in spec ? 2 : 'rmsprop' in spec ? 2 : 'sgd' in spec && (spec.sgd.momentum > 0 || spec.sgd.nesterov) ? 1 : 0;
     this.slots = vars.map((v) => Array.from({ length: n }, () => tf.zeros(v.shape)));

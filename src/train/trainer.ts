@@ -1,7 +1,7 @@
 import * as tf from '../backend/tf.js';
 import type { OptimizerSpec } from '../pipeline/spec.js';
 import { buildForward, compiledOf, type CompiledParts } from './forward.js';
-import { FusedOptimizer, fusedSupported } from './fused-optimizer.js';
+import { FusedOptimizer, fusedSupported, type FusedOptimizerSpec } from './fused-optimizer.js';
 
 /** Runs training batches; each batch's loss and metrics stay on the backend until `flush`. */
 export interface Trainer {
@@ -25,7 +25,7 @@ class FusedTrainer implements Trainer {
   private readonly forward: (x: tf.Tensor) => tf.Tensor;
   private pending: tf.Scalar[][] = [];
 
-  constructor(model: tf.LayersModel, spec: OptimizerSpec) {
+  constructor(model: tf.LayersModel, spec: FusedOptimizerSpec) {
     this.forward = buildForward(model);
     this.vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     this.optimizer = new FusedOptimizer(spec, this.vars);
@@ -83,6 +83,5 @@ class KerasTrainer implements Trainer {
 
 /** The fastest trainer the current backend supports. */
 export function createTrainer(model: tf.LayersModel, optimizer: OptimizerSpec, opts: { fused?: boolean } = {}): Trainer {
-  const fused = (opts.fused ?? true) && fusedSupported(tf.getBackend());
-  return fused ? new FusedTrainer(model, optimizer) : new KerasTrainer(model);
+  return (opts.fused ?? true) && fusedSupported(tf.getBackend(), optimizer) ? new FusedTrainer(model, optimizer) : new KerasTrainer(model);
 }

@@ -39,6 +39,15 @@ describe('loadSpec', () => {
     expect(resolvedYaml).toContain('beta2: 0.999');
   });
 
+  it('takes every tfjs optimizer with its defaults', () => {
+    const file = write('opt.yaml', GOOD);
+    const of = (o: string) => loadSpec(file, [parseOverride(`compile.optimizer=${o}`)]).spec.compile.optimizer;
+    expect(of('{adamax: {}}')).toEqual({ adamax: { learningRate: 0.002, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0 } });
+    expect(of('{adagrad: {}}')).toEqual({ adagrad: { learningRate: 0.01, initialAccumulatorValue: 0.1 } });
+    expect(of('{adadelta: {rho: 0.9}}')).toEqual({ adadelta: { learningRate: 0.001, rho: 0.9, epsilon: 1e-7 } });
+    expect(problemsOf(file, ['compile.optimizer={adamw: {}}']).join('\n')).toMatch(/unknown optimizer 'adamw'; did you mean 'adam'\?/);
+  });
+
   it('names the experiment after the file when the spec has no name', () => {
     const { spec } = loadSpec(write('my exp.yaml', GOOD.replace('name: tiny-mlp\n', '')));
     expect(spec.name).toBe('my-exp');
@@ -61,7 +70,7 @@ describe('loadSpec', () => {
     bad('misspelled key', GOOD.replace('epochs: 2', 'epoch: 2'), ["train.epoch (line 26, col 3): unknown key 'epoch'; did you mean 'epochs'?"]),
     bad('misspelled enum value', GOOD.replace('activation: relu', 'activation: relux'), ["model.layers[0].dense.activation (line 17, col 39): unknown value 'relux'; did you mean 'relu'?"]),
     bad('missing required key', GOOD.replace('    - dense: { units: 16, activation: relu }', '    - dense: { activation: relu }'), ["model.layers[0].dense (line 17, col 14): missing required key 'units'"]),
-    bad('two optimizers', GOOD.replace('adam: { learningRate: 0.01 }', 'adam: {}\n    sgd: {}'), ['compile.optimizer (line 23, col 5): expected exactly one optimizer (one of: sgd, adam, rmsprop), got 2: adam, sgd']),
+    bad('two optimizers', GOOD.replace('adam: { learningRate: 0.01 }', 'adam: {}\n    sgd: {}'), ['compile.optimizer (line 23, col 5): expected exactly one optimizer', 'got 2: adam, sgd', '(one of: sgd, adam, rmsprop, adamax, adagrad, adadelta)']),
     bad('every problem at once', GOOD.replace('epochs: 2', 'epochs: 0').replace('seed: 7', 'seed: -1'), ['(2 problems)', 'seed (line 4', 'train.epochs (line 26']),
     bad('a YAML tag', GOOD.replace('seed: 7', 'seed: !!js/function "x"'), ["YAML tag 'tag:yaml.org,2002:js/function' is not allowed", 'line 4']),
     bad('an alias bomb', `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n`, ['cannot expand the YAML', 'alias']),

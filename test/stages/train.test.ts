@@ -117,6 +117,17 @@ describe('fit', () => {
     expect(restored[0]).toBeCloseTo(lines[0]!['val_loss']!, 5);
   });
 
+  it.each([
+    ['adagrad', '{adagrad: {learningRate: 0.1}}'],
+    ['adadelta', '{adadelta: {learningRate: 1}}'],
+    ['adamax', '{adamax: {}}'],
+  ])('trains with %s through the stock optimizer', async (_name, optimizer) => {
+    const run = await trainTiny([`compile.optimizer=${optimizer}`, 'train.epochs=3', 'model.layers.1.dropout.rate=0']);
+    expect(run.ctx.notes['trainer']).toBe('keras');
+    const lines = readJsonl(run.ctx.runDir.file('metrics.jsonl'));
+    expect(lines[2]!['loss']).toBeLessThan(lines[0]!['loss']!);
+  });
+
   it('fails with the epoch and batch when the loss becomes NaN', async () => {
     const ctx = tinyContext(['preprocess.0.scale.divisor=0.0000000000000000000000000000000000001']);
     const loaded = await load.run({}, ctx);
