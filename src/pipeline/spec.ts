@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { LrSchedule } from '../train/lr-schedule.js';
 
 /** Path of the JSON Schema file that defines an experiment (also used by editors). */
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schema/experiment.schema.json', import.meta.url));
@@ -112,7 +113,7 @@ export interface ExperimentSpec {
   preprocess: PreprocessStep[];
   model: { layers: LayerSpec[] };
   compile: { loss: LossName; optimizer: OptimizerSpec; metrics: 'accuracy'[] };
-  train: { epochs: number; batchSize: number; shuffle: boolean; earlyStopping?: EarlyStoppingSpec };
+  train: { epochs: number; batchSize: number; shuffle: boolean; earlyStopping?: EarlyStoppingSpec; lrSchedule?: LrSchedule };
   evaluate: { metrics: EvalMetric[]; batchSize: number };
 }
 

@@ -3,6 +3,7 @@ import seedrandom from 'seedrandom';
 import { saveModel } from '../model/io.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
+import { baseLearningRate, learningRateAt } from '../train/lr-schedule.js';
 import { createTrainer, type Trainer } from '../train/trainer.js';
 import { evaluateSplit, fillBatch } from './batches.js';
 import { EarlyStopping } from './early-stopping.js';
@@ -72,7 +73,7 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
   name: 'fit',
   needs: ['compile', 'normalize'],
   async run({ compile: { model }, normalize: data }, ctx: StageContext) {
-    const { epochs, batchSize, shuffle, earlyStopping } = ctx.spec.train;
+    const { epochs, batchSize, shuffle, earlyStopping, lrSchedule } = ctx.spec.train;
     const rng = seedrandom.alea(`${ctx.seed}:shuffle`);
     const order = Uint32Array.from({ length: data.train.count }, (_, i) => i);
     const trainer = createTrainer(model, ctx.spec.compile.optimizer);
@@ -84,6 +85,8 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
     try {
       for (let epoch = 1; epoch <= epochs && !stoppedEarly; epoch++) {
         const started = performance.now();
+        const lr = lrSchedule ? learningRateAt(lrSchedule, baseLearningRate(ctx.spec.compile.optimizer), epoch, epochs) : undefined;
+        if (lr !== undefined) trainer.setLearningRate(lr);
         if (shuffle) shuffleInPlace(order, rng);
         ctx.progress.epochStart(epoch, epochs, Math.ceil(data.train.count / batchSize));
         const [loss, accuracy] = await trainEpoch(trainer, data, order, batchSize, epoch, ctx);
@@ -94,6 +97,7 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
           ...(accuracy !== undefined ? { accuracy } : {}),
           ...(val.length > 0 ? { val_loss: val[0]! } : {}),
           ...(val.length > 1 ? { val_accuracy: val[1]! } : {}),
+          ...(lr !== undefined ? { lr } : {}),
           seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
         };
         history.push(logs);

@@ -42,6 +42,8 @@ export interface EpochLogs {
   accuracy?: number;
   val_loss?: number;
   val_accuracy?: number;
+  /** The learning rate of the epoch, when a schedule sets it. */
+  lr?: number;
   seconds: number;
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '../backend/tf.js';
 import type { OptimizerSpec } from '../pipeline/spec.js';
 import { FUSED_BACKENDS, KERNELS, registerFusedKernels } from './kernels.js';
+import { baseLearningRate } from './lr-schedule.js';
 
 const f = Math.fround;
 
@@ -21,11 +22,14 @@ export class FusedOptimizer {
   private readonly slots: tf.Tensor[][];
   private accBeta1 = 0;
   private accBeta2 = 0;
+  /** Set by a learning-rate schedule; the spec's rate otherwise. */
+  learningRate: number;
 
   constructor(private readonly spec: FusedOptimizerSpec, private readonly vars: readonly tf.Variable[]) {
     registerFusedKernels();
     const n = 'adam' in spec ? 2 : 'rmsprop' in spec ? 2 : 'sgd' in spec && (spec.sgd.momentum > 0 || spec.sgd.nesterov) ? 1 : 0;
     this.slots = vars.map((v) => Array.from({ length: n }, () => tf.zeros(v.shape)));
+    this.learningRate = baseLearningRate(spec);
     if ('adam' in spec) {
       this.accBeta1 = f(spec.adam.beta1);
       this.accBeta2 = f(spec.adam.beta2);
@@ -56,17 +60,17 @@ export class FusedOptimizer {
         kernel: KERNELS.adam,
         attrs: {
           beta1: f(a.beta1), beta2: f(a.beta2), oneMinusBeta1: f(1 - a.beta1), oneMinusBeta2: f(1 - a.beta2),
-          oneMinusAccBeta1: f(1 - this.accBeta1), oneMinusAccBeta2: f(1 - this.accBeta2), epsilon: f(a.epsilon), negLr: f(-a.learningRate),
+          oneMinusAccBeta1: f(1 - this.accBeta1), oneMinusAccBeta2: f(1 - this.accBeta2), epsilon: f(a.epsilon), negLr: f(-this.learningRate),
         },
       };
     }
     if ('rmsprop' in s) {
       const r = s.rmsprop;
-      return { kernel: KERNELS.rmsprop, attrs: { decay: f(r.rho), oneMinusDecay: f(1 - r.rho), lr: f(r.learningRate), momentum: f(r.momentum), epsilon: f(r.epsilon) } };
+      return { kernel: KERNELS.rmsprop, attrs: { decay: f(r.rho), oneMinusDecay: f(1 - r.rho), lr: f(this.learningRate), momentum: f(r.momentum), epsilon: f(r.epsilon) } };
     }
     const g = s.sgd;
-    if (g.momentum > 0 || g.nesterov) return { kernel: KERNELS.momentum, attrs: { negLr: f(-g.learningRate), momentum: f(g.momentum), nesterov: g.nesterov ? 1 : 0 } };
-    return { kernel: KERNELS.sgd, attrs: { negLr: f(-g.learningRate) } };
+    if (g.momentum > 0 || g.nesterov) return { kernel: KERNELS.momentum, attrs: { negLr: f(-this.learningRate), momentum: f(g.momentum), nesterov: g.nesterov ? 1 : 0 } };
+    return { kernel: KERNELS.sgd, attrs: { negLr: f(-this.learningRate) } };
   }
 
   dispose(): void {

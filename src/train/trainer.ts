@@ -9,6 +9,8 @@ export interface Trainer {
   step(x: tf.Tensor, y: tf.Tensor): Promise<void>;
   /** The pending batches' [loss, ...metrics], in order; the tensors behind them are freed. */
   flush(): number[][];
+  /** Changes the optimizer's learning rate from the next step on (learning-rate schedules). */
+  setLearningRate(lr: number): void;
   dispose(): void;
 }
 
@@ -47,6 +49,10 @@ class FusedTrainer implements Trainer {
     this.pending.push([value, ...metrics]);
   }
 
+  setLearningRate(lr: number): void {
+    this.optimizer.learningRate = lr;
+  }
+
   flush(): number[][] {
     const out = this.pending.map((ts) => ts.map((t) => t.dataSync()[0]!));
     tf.dispose(this.pending.flat());
@@ -70,6 +76,13 @@ class KerasTrainer implements Trainer {
   async step(x: tf.Tensor, y: tf.Tensor): Promise<void> {
     const out = await this.model.trainOnBatch(x, y);
     this.pending.push(Array.isArray(out) ? out : [out]);
+  }
+
+  setLearningRate(lr: number): void {
+    // SGD and momentum keep -lr in a tensor, set through setLearningRate; the others read the field at every step.
+    const optimizer = this.model.optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+    if (optimizer.setLearningRate) optimizer.setLearningRate(lr);
+    else optimizer.learningRate = lr;
   }
 
   flush(): number[][] {

@@ -128,6 +128,23 @@ describe('fit', () => {
     expect(lines[2]!['loss']).toBeLessThan(lines[0]!['loss']!);
   });
 
+  it.each([['adam (fused)', '{adam: {learningRate: 0.01}}', 0.01], ['adagrad (stock)', '{adagrad: {learningRate: 0.1}}', 0.1]] as const)(
+    'applies a learning-rate schedule each epoch and records it: %s', async (_name, optimizer, lr0) => {
+      const common = [`compile.optimizer=${optimizer}`, 'model.layers.1.dropout.rate=0'];
+      const one = await trainTiny([...common, 'train.epochs=1']);
+      // After epoch 1 the rate is a billionth of itself: three epochs end (almost) where one did.
+      const three = await trainTiny([...common, 'train.epochs=3', 'train.lrSchedule={stepDecay: {every: 1, factor: 1.0e-9}}']);
+      const lrs = readJsonl(three.ctx.runDir.file('metrics.jsonl')).map((l) => l['lr']!);
+      expect(lrs[0]).toBe(lr0);
+      expect(lrs[1]! / lrs[0]!).toBeCloseTo(1e-9, 15);
+      const [a, b] = [one, three].map((r) => r.fitted.model.getWeights().flatMap((w) => Array.from(w.dataSync())));
+      const worst = Math.max(...a!.map((v, i) => Math.abs(v - b![i]!)));
+      expect(worst).toBeLessThan(1e-6);
+      const unscheduled = await trainTiny([...common, 'train.epochs=3']);
+      const c = unscheduled.fitted.model.getWeights().flatMap((w) => Array.from(w.dataSync()));
+      expect(Math.max(...a!.map((v, i) => Math.abs(v - c[i]!)))).toBeGreaterThan(1e-3);
+    });
+
   it('fails with the epoch and batch when the loss becomes NaN', async () => {
     const ctx = tinyContext(['preprocess.0.scale.divisor=0.0000000000000000000000000000000000001']);
     const loaded = await load.run({}, ctx);
