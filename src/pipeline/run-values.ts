@@ -9,24 +9,6 @@ export const VALUE_NAMES = [
 ] as const;
 export type ValueName = (typeof VALUE_NAMES)[number];
 
-/** One line each for the README and `--help`: what each value means. */
-export const VALUE_HELP: Record<ValueName, string> = {
-  'test.accuracy': 'accuracy on the test split (summary.json)',
-  'test.loss': 'loss on the test split',
-  'test.f1': 'macro-averaged F1 on the test split',
-  'best.epoch': 'epoch with the lowest val_loss (loss when there is no validation split)',
-  'best.val_loss': 'val_loss at the best epoch',
-  'best.val_accuracy': 'val_accuracy at the best epoch',
-  'final.loss': 'training loss of the last epoch',
-  'final.accuracy': 'training accuracy of the last epoch',
-  'final.val_loss': 'val_loss of the last epoch',
-  'final.val_accuracy': 'val_accuracy of the last epoch',
-  epochs: 'epochs run',
-  duration: 'wall time of the whole run, seconds',
-  fit_seconds: 'time spent in training epochs (with validation), seconds',
-  samples_per_second: 'training examples per second of fit_seconds',
-};
-
 /** Computes every value a run has; missing ones (a failed run has no test.*) are left out. */
 export function runValues(run: RunView): Partial<Record<ValueName, number>> {
   const v: Partial<Record<ValueName, number>> = {};
@@ -51,11 +33,4 @@ export function runValues(run: RunView): Partial<Record<ValueName, number>> {
   const trainCount = run.record['data']?.counts?.train;
   if (typeof trainCount === 'number' && fitSeconds > 0) put('samples_per_second', (trainCount * rows.length) / fitSeconds);
   return v;
-}
-
-/** Whether a larger value is better, for marking deltas. */
-export function higherIsBetter(name: ValueName): boolean | undefined {
-  if (/accuracy|f1|samples_per_second/.test(name)) return true;
-  if (/loss|duration|fit_seconds/.test(name)) return false;
-  return undefined;
 }
