@@ -30,8 +30,9 @@ export function semanticProblems(spec: ExperimentSpec, doc: Document, locate: Lo
   if (monitor?.startsWith('val_') && data.validationSplit === 0) {
     at(['train', 'earlyStopping', 'monitor'], `monitors '${monitor}' but there is no validation data; set data.validationSplit (e.g. 0.1) or monitor 'loss'`);
   }
-  if (monitor?.endsWith('accuracy') && !compile.metrics.includes('accuracy')) {
-    at(['train', 'earlyStopping', 'monitor'], `monitors '${monitor}' but compile.metrics does not include accuracy`);
+  const monitored = monitor?.replace(/^val_/, '');
+  if (monitored && monitored !== 'loss' && !(compile.metrics as string[]).includes(monitored)) {
+    at(['train', 'earlyStopping', 'monitor'], `monitors '${monitor}' but compile.metrics does not include ${monitored}`);
   }
 
   if ('rmsprop' in compile.optimizer && compile.optimizer.rmsprop.centered) {

@@ -91,7 +91,10 @@ export type LossName =
   | 'meanSquaredError' | 'meanAbsoluteError' | 'meanAbsolutePercentageError' | 'meanSquaredLogarithmicError'
   | 'hinge' | 'squaredHinge' | 'categoricalHinge' | 'logcosh' | 'kullbackLeiblerDivergence' | 'poisson' | 'cosineProximity';
 
-export type Monitor = 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy';
+/** Metrics compile can attach (Keras names); epoch logs and summaries use the same names. */
+export type MetricName = 'accuracy' | 'precision' | 'recall' | 'mae' | 'mse';
+
+export type Monitor = 'loss' | 'val_loss' | MetricName | `val_${MetricName}`;
 
 export interface EarlyStoppingSpec {
   monitor: Monitor;
@@ -112,7 +115,7 @@ export interface ExperimentSpec {
   data: DataSpec;
   preprocess: PreprocessStep[];
   model: { layers: LayerSpec[] };
-  compile: { loss: LossName; optimizer: OptimizerSpec; metrics: 'accuracy'[] };
+  compile: { loss: LossName; optimizer: OptimizerSpec; metrics: MetricName[] };
   train: { epochs: number; batchSize: number; shuffle: boolean; earlyStopping?: EarlyStoppingSpec; lrSchedule?: LrSchedule };
   evaluate: { metrics: EvalMetric[]; batchSize: number };
 }

@@ -56,7 +56,8 @@ export const compile: Stage<ModelOutput, { build: ModelOutput }> = {
   async run({ build: { model } }, ctx: StageContext) {
     checkTrainable(model, tf.getBackend());
     const { loss, optimizer, metrics } = ctx.spec.compile;
-    model.compile({ optimizer: createOptimizer(optimizer), loss, metrics: [...metrics] });
+    // tfjs-layers knows 'recall' only as a function.
+    model.compile({ optimizer: createOptimizer(optimizer), loss, metrics: metrics.map((m) => (m === 'recall' ? tf.metrics.recall : m)) });
     return { model };
   },
 };

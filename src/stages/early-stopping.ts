@@ -9,7 +9,7 @@ export class EarlyStopping {
   bestEpoch: number | undefined;
 
   constructor(private readonly spec: EarlyStoppingSpec) {
-    const max = spec.mode === 'max' || (spec.mode === 'auto' && spec.monitor.endsWith('accuracy'));
+    const max = spec.mode === 'max' || (spec.mode === 'auto' && /accuracy|precision|recall/.test(spec.monitor));
     // Work on sign * value so that smaller is always better.
     this.sign = max ? -1 : 1;
   }

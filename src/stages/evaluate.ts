@@ -45,11 +45,14 @@ export const evaluate: Stage<Record<string, unknown>, { fit: FitOutput; normaliz
     const { metrics, batchSize } = ctx.spec.evaluate;
     const { test, inputShape, targetShape, numClasses, classNames } = data;
     if (test.count === 0) throw new Error('the test split is empty');
-    const [loss, accuracy] = await evaluateSplit(model, test, inputShape, targetShape, batchSize);
+    const [loss, ...compiled] = await evaluateSplit(model, test, inputShape, targetShape, batchSize);
     const summary: Record<string, unknown> = { split: 'test', examples: test.count, epochsRun: history.length, stoppedEarly };
     if (bestEpoch !== undefined) summary['bestEpoch'] = bestEpoch;
     if (metrics.includes('loss')) summary['loss'] = loss;
-    if (metrics.includes('accuracy') && accuracy !== undefined) summary['accuracy'] = accuracy;
+    // accuracy when evaluate.metrics asks for it; the other compiled metrics always, by their names.
+    ctx.spec.compile.metrics.forEach((name, i) => {
+      if (name !== 'accuracy' || metrics.includes('accuracy')) summary[name] = compiled[i];
+    });
     if (metrics.includes('confusionMatrix') || metrics.includes('perClass')) {
       const matrix = confusionMatrix(trueLabels(test, data.oneHot, numClasses), predictClasses(model, test, inputShape, batchSize), numClasses);
       if (metrics.includes('confusionMatrix')) summary['confusionMatrix'] = { labels: classNames, rows: 'true class', columns: 'predicted class', matrix };
@@ -64,7 +67,7 @@ export const evaluate: Stage<Record<string, unknown>, { fit: FitOutput; normaliz
       }
     }
     ctx.runDir.writeJson(RUN_FILES.summary, summary);
-    ctx.log.info({ loss, accuracy }, 'evaluated on the test split');
+    ctx.log.info({ loss, accuracy: summary['accuracy'] }, 'evaluated on the test split');
     return summary;
   },
 };

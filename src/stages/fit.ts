@@ -89,14 +89,14 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
         if (lr !== undefined) trainer.setLearningRate(lr);
         if (shuffle) shuffleInPlace(order, rng);
         ctx.progress.epochStart(epoch, epochs, Math.ceil(data.train.count / batchSize));
-        const [loss, accuracy] = await trainEpoch(trainer, data, order, batchSize, epoch, ctx);
-        const val = data.val.count > 0 ? await evaluateSplit(model, data.val, data.inputShape, data.targetShape, ctx.spec.evaluate.batchSize) : [];
+        const [loss, ...metrics] = await trainEpoch(trainer, data, order, batchSize, epoch, ctx);
+        const [valLoss, ...valMetrics] = data.val.count > 0 ? await evaluateSplit(model, data.val, data.inputShape, data.targetShape, ctx.spec.evaluate.batchSize) : [];
+        const names = ctx.spec.compile.metrics;
         const logs: EpochLogs = {
           epoch,
           loss: loss!,
-          ...(accuracy !== undefined ? { accuracy } : {}),
-          ...(val.length > 0 ? { val_loss: val[0]! } : {}),
-          ...(val.length > 1 ? { val_accuracy: val[1]! } : {}),
+          ...Object.fromEntries(names.map((n, i) => [n, metrics[i]!])),
+          ...(valLoss !== undefined ? { val_loss: valLoss, ...Object.fromEntries(names.map((n, i) => [`val_${n}`, valMetrics[i]!])) } : {}),
           ...(lr !== undefined ? { lr } : {}),
           seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
         };

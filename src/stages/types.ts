@@ -35,16 +35,12 @@ export interface Prepared {
 
 export interface ModelOutput { readonly model: tf.LayersModel }
 
-/** One row of metrics.jsonl. */
+/** One row of metrics.jsonl: epoch, loss, each compiled metric and its val_ twin, lr when scheduled, seconds. */
 export interface EpochLogs {
   epoch: number;
   loss: number;
-  accuracy?: number;
-  val_loss?: number;
-  val_accuracy?: number;
-  /** The learning rate of the epoch, when a schedule sets it. */
-  lr?: number;
   seconds: number;
+  [metric: string]: number;
 }
 
 export interface FitOutput {

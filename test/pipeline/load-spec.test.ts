@@ -81,6 +81,7 @@ describe('loadSpec', () => {
     bad('a conv layer on flattened images', GOOD.replace('    - dense: { units: 16, activation: relu }', '    - conv2d: { filters: 4, kernelSize: 3 }'), ["model.layers[0].conv2d (line 17, col 15): conv2d needs images of shape [height, width, channels], but gets [784]; preprocess[1] flattens the images: replace '- flatten: {}' with '- reshape: { targetShape: [28, 28, 1] }'"]),
     bad('a conv layer on images without channels', GOOD.replace('  - flatten: {}\n', '').replace('    - dense: { units: 16, activation: relu }', '    - maxPooling2d: {}')
       .replace('- dropout: { rate: 0.2 }', '- flatten: {}'), ["model.layers[0].maxPooling2d", "gets [28, 28]; add '- reshape: { targetShape: [28, 28, 1] }' to preprocess"]),
+    bad('early stopping on a metric that is not compiled', GOOD.replace('batchSize: 32', 'batchSize: 32\n  earlyStopping: { monitor: val_recall }'), ["train.earlyStopping.monitor", "monitors 'val_recall' but compile.metrics does not include recall"]),
     bad('centered RMSProp', GOOD.replace('adam: { learningRate: 0.01 }', 'rmsprop: { centered: true }'), ['compile.optimizer.rmsprop.centered (line 23, col 26)', 'centered RMSProp is not supported']),
     bad('--set with a bad value', GOOD, ["train.epochs (--set train.epochs=0): expected an integer >= 1, got 0"], ['train.epochs=0']),
     bad('--set of an unknown key', GOOD, ["train.epoch (--set train.epoch=3): unknown key 'epoch'; did you mean 'epochs'?"], ['train.epoch=3']),

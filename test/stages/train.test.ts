@@ -145,6 +145,21 @@ describe('fit', () => {
       expect(Math.max(...a!.map((v, i) => Math.abs(v - c[i]!)))).toBeGreaterThan(1e-3);
     });
 
+  it('records every compiled metric per epoch, for validation, and on the test split', async () => {
+    const run = await trainTiny(['compile.metrics=[accuracy, precision, recall, mae, mse]', 'train.epochs=2']);
+    const lines = readJsonl(run.ctx.runDir.file('metrics.jsonl'));
+    expect(Object.keys(lines[0]!)).toEqual(['epoch', 'loss', 'accuracy', 'precision', 'recall', 'mae', 'mse',
+      'val_loss', 'val_accuracy', 'val_precision', 'val_recall', 'val_mae', 'val_mse', 'seconds']);
+    for (const key of ['precision', 'recall', 'val_precision', 'mae', 'val_mse']) {
+      expect(lines[1]![key]).toBeGreaterThanOrEqual(0);
+      expect(lines[1]![key]).toBeLessThanOrEqual(1);
+    }
+    const summary = run.summary as Record<string, number>;
+    expect(Object.keys(summary)).toEqual(expect.arrayContaining(['accuracy', 'precision', 'recall', 'mae', 'mse']));
+    // With one-hot targets the mean squared error is the squared distance to the right class, over 10 outputs.
+    expect(summary['mse']).toBeLessThan(0.1);
+  });
+
   it('fails with the epoch and batch when the loss becomes NaN', async () => {
     const ctx = tinyContext(['preprocess.0.scale.divisor=0.0000000000000000000000000000000000001']);
     const loaded = await load.run({}, ctx);
