@@ -8,6 +8,13 @@ export const build: Stage<ModelOutput, { normalize: Prepared }> = {
   needs: ['normalize'],
   async run({ normalize: data }, ctx: StageContext) {
     const model = createModel(ctx.spec.model.layers, data.inputShape, ctx.seed);
+    // The data's class count is known only now for idx files: check the output against it before any training.
+    const outputs = model.outputs[0]!.shape[model.outputs[0]!.shape.length - 1];
+    if (data.oneHot && outputs !== data.numClasses) {
+      const last = ctx.spec.model.layers.length - 1;
+      model.dispose();
+      throw new Error(`the model outputs ${outputs} values but the one-hot labels have ${data.numClasses} classes; set the last layer's units (model.layers[${last}]) to ${data.numClasses}`);
+    }
     const lines: string[] = [];
     model.summary(100, undefined, (line: string) => lines.push(line));
     ctx.log.info({ params: model.countParams(), inputShape: data.inputShape }, 'model built');
