@@ -13,6 +13,7 @@ import { parseOverride } from '../pipeline/overrides.js';
 import { RUN_FILES, RUN_FORMAT, RunDir } from '../pipeline/run-dir.js';
 import type { Progress, StageContext } from '../pipeline/stage.js';
 import { specHash, variantHash } from '../pipeline/spec-hash.js';
+import type { ExperimentSpec } from '../pipeline/spec.js';
 
 export interface RunOptions {
   readonly spec: string;
@@ -57,26 +58,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   runDir.write(RUN_FILES.spec, text);
   runDir.write(RUN_FILES.resolved, resolvedYaml);
   const log = runLogger(runDir, opts.warn);
-  const record: Record<string, unknown> = {
-    formatVersion: RUN_FORMAT,
-    id: runDir.id,
-    name: spec.name,
-    status: 'running',
-    pid: process.pid,
-    startedAt: startedAt.toISOString(),
-    command: opts.argv ?? ['run', opts.spec, ...(opts.set ?? []).flatMap((s) => ['--set', s])],
-    spec: { file: relative(process.cwd(), resolve(opts.spec)) || opts.spec, overrides: opts.set ?? [] },
-    seed: spec.seed,
-    specHash: specHash(spec),
-    variantHash: variantHash(spec),
-    ...(opts.sweepMeta ? { sweep: opts.sweepMeta } : {}),
-    backend,
-    // Filled in when git answers (below); the keys keep their place in the file.
-    versions: null,
-    git: null,
-    host: null,
-    stages: [] as StageRecord[],
-  };
+  const record = initialRecord(runDir, spec, backend, startedAt, opts);
   const save = () => runDir.writeJson(RUN_FILES.run, record);
   save();
   const recorded = environment.then((env) => {
@@ -113,6 +95,30 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   (result.outputs.get('compile') as { model?: TF.LayersModel } | undefined)?.model?.dispose();
   const summary = result.outputs.get('evaluate') as Record<string, unknown> | undefined;
   return { exitCode: status === 'completed' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed, status, runDir: runDir.path, id: runDir.id, stages: result.stages, summary, error, backend };
+}
+
+/** run.json as it starts: identity, what was asked, and placeholders for what git and the stages will tell. */
+function initialRecord(runDir: RunDir, spec: ExperimentSpec, backend: BackendInfo, startedAt: Date, opts: RunOptions): Record<string, unknown> {
+  return {
+    formatVersion: RUN_FORMAT,
+    id: runDir.id,
+    name: spec.name,
+    status: 'running',
+    pid: process.pid,
+    startedAt: startedAt.toISOString(),
+    command: opts.argv ?? ['run', opts.spec, ...(opts.set ?? []).flatMap((s) => ['--set', s])],
+    spec: { file: relative(process.cwd(), resolve(opts.spec)) || opts.spec, overrides: opts.set ?? [] },
+    seed: spec.seed,
+    specHash: specHash(spec),
+    variantHash: variantHash(spec),
+    ...(opts.sweepMeta ? { sweep: opts.sweepMeta } : {}),
+    backend,
+    // Filled in when git answers; the keys keep their place in the file.
+    versions: null,
+    git: null,
+    host: null,
+    stages: [] as StageRecord[],
+  };
 }
 
 /** The run's pino log: everything to events.jsonl, warnings also to the person. */
