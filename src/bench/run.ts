@@ -6,6 +6,7 @@ import * as tf from '../backend/tf.js';
 import { pino } from 'pino';
 import seedrandom from 'seedrandom';
 import { selectBackend, type BackendName } from '../backend/select.js';
+import { silentProgress } from '../cli/progress.js';
 import { textTable } from '../cli/tables.js';
 import { resolveDataset } from '../data/resolve.js';
 import { materialize } from '../data/features.js';
@@ -48,7 +49,7 @@ function context(set: string[]): StageContext & { dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
   return {
     spec, specDir: dir, runDir: RunDir.create(dir, 'bench'), log: pino({ level: 'silent' }), signal: new AbortController().signal, seed: spec.seed,
-    progress: { epochStart() {}, batch() {}, epochEnd() {} }, annotate() {}, dir,
+    progress: silentProgress, annotate() {}, dir,
   };
 }
 

@@ -12,6 +12,10 @@ export async function reportCommand(args: readonly string[], out = 'report.html'
   const runs = dirs.map(readRun);
   const html = await buildReport(runs, runs.length > 1 ? compareRuns(runs, 0) : undefined);
   const target = resolve(out);
-  writeFileAtomic(target, html);
+  try {
+    writeFileAtomic(target, html);
+  } catch (err) {
+    throw new RunnerError(`cannot write the report to '${out}': ${(err as Error).message}`, 2, ['-o must name a file in a folder you can write to']);
+  }
   return target;
 }

@@ -44,9 +44,10 @@ export interface RunOutcome {
 export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const overrides = (opts.set ?? []).map(parseOverride);
   const { spec, text, resolvedYaml } = loadSpec(opts.spec, overrides);
+  const specDir = dirname(resolve(opts.spec));
   // Start what waits on the disk and on git now: it proceeds on other threads while TensorFlow.js loads.
-  prefetchDataset(spec.data, dirname(resolve(opts.spec)));
-  const environment = describeEnvironment(dirname(resolve(opts.spec)));
+  prefetchDataset(spec.data, specDir);
+  const environment = describeEnvironment(specDir);
   const [{ selectBackend }, tf, { STAGES }] = await Promise.all([import('../backend/select.js'), import('../backend/tf.js'), import('../stages/index.js')]);
   const backend = await selectBackend(opts.backend ?? spec.backend);
   tf.enableProdMode();
@@ -70,7 +71,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
 
   const signal = opts.signal ?? new AbortController().signal;
   const ctx: StageContext = {
-    spec, specDir: dirname(resolve(opts.spec)), runDir, log, signal, seed: spec.seed,
+    spec, specDir, runDir, log, signal, seed: spec.seed,
     progress: opts.progress ?? silentProgress,
     annotate: (key, value) => {
       record[key] = value;

@@ -13,6 +13,9 @@ export interface Features {
   readonly perFeature: boolean;
 }
 
+/** Number of values in one example of this shape. */
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
 /** Writes the float values of rows `rows[from..to)` (or rows from..to when `rows` is omitted) into `out`. */
 export function fillRows(f: Features, out: Float32Array, from: number, to: number, rows?: Uint32Array): void {
   const { bytes, size, lut, perFeature } = f;

@@ -13,7 +13,11 @@ const gunzip = promisify(gunzipCallback);
 export interface IdxFile { readonly idx: IdxArray; readonly sha256: string }
 
 const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+/** Hex digest of some bytes. */
+export function hash(algo: 'sha256' | 'md5', bytes: Uint8Array): string {
+  return createHash(algo).update(bytes).digest('hex');
+}
+const sha256 = (b: Uint8Array) => hash('sha256', b);
 
 /** Reads started ahead of time (prefetchIdxFiles), by absolute path. */
 const prefetched = new Map<string, Promise<IdxFile>>();

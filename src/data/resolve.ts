@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataError } from '../pipeline/errors.js';
+import { writeFileAtomic } from '../pipeline/run-dir.js';
 import type { DataSpec } from '../pipeline/spec.js';
 import { loadEmbeddedMnist } from './embedded.js';
 import type { IdxArray } from './idx.js';
-import { prefetchIdxFiles, readIdxFileAsync, type IdxFile } from './idx-file.js';
+import { hash, prefetchIdxFiles, readIdxFileAsync, type IdxFile } from './idx-file.js';
 import type { DataSource, RawDataset } from './types.js';
 
 type Role = 'trainImages' | 'trainLabels' | 'testImages' | 'testLabels';
@@ -75,7 +75,7 @@ function namedFiles(data: DataSpec, specDir: string): { files: Record<Role, stri
 const searchDirs = (name: 'mnist' | 'fashion-mnist') => [['cache', join(cacheDir(), 'datasets', name)], ['system', SYSTEM_DIRS[name]!]] as const;
 
 /** The IDX files the dataset would be read from, if they are already on disk (nothing is read). */
-export function locateIdxFiles(data: DataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
+function locateIdxFiles(data: DataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
   try {
     const named = namedFiles(data, specDir);
     if (named || data.dataset === 'idx') return named;
@@ -192,13 +192,6 @@ async function download(published: Published, dir: string, log: ResolveLog): Pro
     const { algo, hex } = published.checksums[r];
     const got = hash(algo, body);
     if (got !== hex) throw new Error(`${url}: ${algo} ${got} does not match the published ${hex}`);
-    const tmp = join(dir, `.${file}.${process.pid}.tmp`);
-    writeFileSync(tmp, body);
-    renameSync(tmp, join(dir, file));
+    writeFileAtomic(join(dir, file), body);
   }
-}
-
-/** Hex digest of some bytes. */
-export function hash(algo: 'sha256' | 'md5', bytes: Uint8Array): string {
-  return createHash(algo).update(bytes).digest('hex');
 }

@@ -72,7 +72,12 @@ function readSpecText(file: string): string {
     throw new RunnerError(`cannot read spec '${file}': no such file`, 2, ['check the path; experiments live in experiments/*.yaml']);
   }
   if (stat.isDirectory()) throw new RunnerError(`'${file}' is a directory: expected a YAML spec file`);
-  const text = readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new RunnerError(`cannot read spec '${file}': ${(err as Error).message}`);
+  }
   if (text.trim() === '' || text.split('\n').every((l) => l.trim() === '' || l.trim().startsWith('#'))) {
     throw new RunnerError(`${file} is empty: expected a YAML mapping with data, model and compile`);
   }

@@ -64,12 +64,6 @@ export class RunDir {
     }
   }
 
-  /** Opens an existing run folder. */
-  static open(path: string): RunDir {
-    const abs = resolve(path);
-    return new RunDir(abs, abs.split(/[\\/]/).pop()!);
-  }
-
   file(rel: string): string {
     return join(this.path, rel);
   }

@@ -1,10 +1,8 @@
 import * as tf from '../backend/tf.js';
 import type { LayersModel } from '../backend/tf.js';
-import { fillRows } from '../data/features.js';
+import { fillRows, sizeOf } from '../data/features.js';
 import { buildForward, compiledOf } from '../train/forward.js';
 import type { Split } from './types.js';
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Fills reusable buffers with rows order[from..to) of a split (no tensor Slice: wasm's copies its whole input). */
 export function fillBatch(split: Split, ySize: number, order: Uint32Array, from: number, to: number, xBuf: Float32Array, yBuf: Float32Array): void {
@@ -24,11 +22,17 @@ function forwardOf(model: LayersModel): (x: tf.Tensor) => tf.Tensor {
   return f;
 }
 
-/** Loss and compiled metrics over a whole split (as model.evaluate: batch means weighted by batch size), in chunks made from its typed arrays. */
-export async function evaluateSplit(model: LayersModel, split: Split, inputShape: readonly number[], targetShape: readonly number[], batchSize: number): Promise<number[]> {
-  const xSize = size(inputShape);
-  const ySize = size(targetShape);
+/**
+ * Loss and compiled metrics over a whole split (as model.evaluate: batch means weighted by batch
+ * size), in chunks made from its typed arrays. With `classes`, the same forward pass also writes
+ * each example's predicted class (argmax) there, for the confusion matrix.
+ */
+export async function evaluateSplit(model: LayersModel, split: Split, inputShape: readonly number[], targetShape: readonly number[], batchSize: number, classes?: Int32Array): Promise<number[]> {
+  const xSize = sizeOf(inputShape);
+  const ySize = sizeOf(targetShape);
   const xBuf = new Float32Array(Math.min(batchSize, split.count) * xSize);
+  const { lossFunctions, metricsTensors } = compiledOf(model);
+  const fns = [lossFunctions[0]!, ...metricsTensors.map(([fn]) => fn)];
   const sums: number[] = [];
   for (let from = 0; from < split.count; from += batchSize) {
     const to = Math.min(split.count, from + batchSize);
@@ -37,27 +41,10 @@ export async function evaluateSplit(model: LayersModel, split: Split, inputShape
       const x = tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape]);
       const y = tf.tensor(split.y.subarray(from * ySize, to * ySize), [to - from, ...targetShape]);
       const pred = forwardOf(model)(x);
-      const { lossFunctions, metricsTensors } = compiledOf(model);
-      return [lossFunctions[0]!, ...metricsTensors.map(([fn]) => fn)].map((fn) => tf.mean(fn(y, pred)).dataSync()[0]!);
+      if (classes) classes.set(tf.argMax(pred, -1).dataSync(), from);
+      return fns.map((fn) => tf.mean(fn(y, pred)).dataSync()[0]!);
     });
     values.forEach((v, i) => (sums[i] = (sums[i] ?? 0) + v * (to - from)));
   }
   return sums.map((s) => s / split.count);
-}
-
-/** Predicted class of every example of a split (argmax of the model's output). */
-export function predictClasses(model: LayersModel, split: Split, inputShape: readonly number[], batchSize: number): Int32Array {
-  const xSize = size(inputShape);
-  const xBuf = new Float32Array(Math.min(batchSize, split.count) * xSize);
-  const out = new Int32Array(split.count);
-  for (let from = 0; from < split.count; from += batchSize) {
-    const to = Math.min(split.count, from + batchSize);
-    fillRows(split.x, xBuf, from, to);
-    const classes = tf.tidy(() => {
-      const x = tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape]);
-      return tf.argMax(forwardOf(model)(x), -1).dataSync();
-    });
-    out.set(classes, from);
-  }
-  return out;
 }

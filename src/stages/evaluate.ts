@@ -1,6 +1,6 @@
 import { RUN_FILES } from '../pipeline/run-dir.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
-import { evaluateSplit, predictClasses } from './batches.js';
+import { evaluateSplit } from './batches.js';
 import type { FitOutput, Prepared, Split } from './types.js';
 
 /** Per-class scores as in scikit-learn's classification report. */
@@ -45,7 +45,9 @@ export const evaluate: Stage<Record<string, unknown>, { fit: FitOutput; normaliz
     const { metrics, batchSize } = ctx.spec.evaluate;
     const { test, inputShape, targetShape, numClasses, classNames } = data;
     if (test.count === 0) throw new Error('the test split is empty');
-    const [loss, ...compiled] = await evaluateSplit(model, test, inputShape, targetShape, batchSize);
+    const wantsMatrix = metrics.includes('confusionMatrix') || metrics.includes('perClass');
+    const predicted = wantsMatrix ? new Int32Array(test.count) : undefined;
+    const [loss, ...compiled] = await evaluateSplit(model, test, inputShape, targetShape, batchSize, predicted);
     const summary: Record<string, unknown> = { split: 'test', examples: test.count, epochsRun: history.length, stoppedEarly };
     if (bestEpoch !== undefined) summary['bestEpoch'] = bestEpoch;
     if (metrics.includes('loss')) summary['loss'] = loss;
@@ -53,8 +55,8 @@ export const evaluate: Stage<Record<string, unknown>, { fit: FitOutput; normaliz
     ctx.spec.compile.metrics.forEach((name, i) => {
       if (name !== 'accuracy' || metrics.includes('accuracy')) summary[name] = compiled[i];
     });
-    if (metrics.includes('confusionMatrix') || metrics.includes('perClass')) {
-      const matrix = confusionMatrix(trueLabels(test, data.oneHot, numClasses), predictClasses(model, test, inputShape, batchSize), numClasses);
+    if (predicted) {
+      const matrix = confusionMatrix(trueLabels(test, data.oneHot, numClasses), predicted, numClasses);
       if (metrics.includes('confusionMatrix')) summary['confusionMatrix'] = { labels: classNames, rows: 'true class', columns: 'predicted class', matrix };
       if (metrics.includes('perClass')) {
         const scores = perClassScores(matrix, classNames);

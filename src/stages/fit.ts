@@ -1,5 +1,6 @@
 import * as tf from '../backend/tf.js';
 import seedrandom from 'seedrandom';
+import { sizeOf } from '../data/features.js';
 import { saveModel } from '../model/io.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
@@ -11,8 +12,6 @@ import type { EpochLogs, FitOutput, ModelOutput, Prepared } from './types.js';
 
 /** Batches between two reads of the pending losses (NaN check, progress) and returns to the event loop. */
 const SYNC_EVERY = 16;
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Fisher-Yates with the run's own seeded generator (model.fit would use Math.random). */
 function shuffleInPlace(order: Uint32Array, rng: () => number): void {
@@ -32,8 +31,8 @@ function snapshot(model: tf.LayersModel): { values: Float32Array; shape: number[
 /** One epoch of training batches; returns the epoch's mean loss and metrics. */
 async function trainEpoch(trainer: Trainer, data: Prepared, order: Uint32Array, batchSize: number, epoch: number, ctx: StageContext): Promise<number[]> {
   const { train, inputShape, targetShape } = data;
-  const xSize = size(inputShape);
-  const ySize = size(targetShape);
+  const xSize = sizeOf(inputShape);
+  const ySize = sizeOf(targetShape);
   const xBuf = new Float32Array(batchSize * xSize);
   const yBuf = new Float32Array(batchSize * ySize);
   const steps = Math.ceil(train.count / batchSize);

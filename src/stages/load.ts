@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sizeOf } from '../data/features.js';
 import { resolveDataset } from '../data/resolve.js';
 import type { RawSplit } from '../data/types.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
@@ -11,7 +12,7 @@ export const load: Stage<LoadOutput, Record<string, never>> = {
   async run(_inputs, ctx: StageContext) {
     const { data } = ctx.spec;
     const ds = await resolveDataset(data, ctx.specDir, { warn: (m) => ctx.log.warn(m), info: (m) => ctx.log.info(m) });
-    const size = ds.exampleShape.reduce((a, b) => a * b, 1);
+    const size = sizeOf(ds.exampleShape);
     const train = take(ds.train, data.trainLimit, size);
     const test = take(ds.test, data.testLimit, size);
     const nVal = Math.round(train.count * data.validationSplit);

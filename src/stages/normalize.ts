@@ -1,4 +1,4 @@
-import type { Features } from '../data/features.js';
+import { sizeOf, type Features } from '../data/features.js';
 import type { RawSplit } from '../data/types.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
 import { kindOf, type PreprocessStep } from '../pipeline/spec.js';
@@ -7,8 +7,6 @@ import type { LoadOutput, Prepared, Split } from './types.js';
 
 /** The preprocessing so far: a lookup table from byte to float (one per feature once a step needs it). */
 interface Working { lut: Float32Array; perFeature: boolean; shape: number[]; oneHot: boolean; numClasses: number }
-
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Applies the preprocess steps in order; statistics (standardize) are fitted on the training split only. */
 export const normalize: Stage<Prepared, { load: LoadOutput }> = {

@@ -159,6 +159,13 @@ describe('runner report', () => {
     }
   });
 
+  it('exits 2 when the report cannot be written', async () => {
+    writeFileSync(join(work, 'a-file'), 'x');
+    const r = await runner(['report', base, '-o', join(work, 'a-file', 'report.html')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`cannot write the report to '${join(work, 'a-file', 'report.html')}'`);
+  });
+
   it('exits 2 on a folder that is not a run', async () => {
     mkdirSync(join(work, 'empty'), { recursive: true });
     writeFileSync(join(work, 'empty', 'x.txt'), 'x');
