@@ -70,9 +70,9 @@ async function loadOnce(): Promise<{ seconds: number; images: number }> {
   const started = performance.now();
   const ctx = context([]);
   const loaded = await load.run({}, ctx);
-  await normalize.run({ load: loaded }, ctx);
+  const prepared = await normalize.run({ load: loaded }, ctx);
   rmSync(ctx.dir, { recursive: true, force: true });
-  return { seconds: (performance.now() - started) / 1000, images: loaded.train.count + loaded.val.count + loaded.test.count };
+  return { seconds: (performance.now() - started) / 1000, images: prepared.train.count + prepared.val.count + prepared.test.count };
 }
 
 /** Data loading with an empty cache (gunzip included), then as every later run sees it. */

@@ -5,7 +5,8 @@ const fmt = (v: number | undefined) => (v === undefined ? '' : v.toFixed(4));
 /** One line per epoch: what a log file or CI console should get. */
 export function epochLine(epoch: number, epochs: number, logs: Record<string, number>): string {
   const parts = [`epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}`];
-  for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy'] as const) if (logs[k] !== undefined) parts.push(`${k} ${fmt(logs[k])}`);
+  // Every logged value in the order fit records them: loss, metrics, val_ twins, lr.
+  for (const [k, v] of Object.entries(logs)) if (k !== 'epoch' && k !== 'seconds') parts.push(`${k} ${k === 'lr' ? v.toPrecision(3) : fmt(v)}`);
   parts.push(`${(logs['seconds'] ?? 0).toFixed(1)}s`);
   return parts.join('  ');
 }

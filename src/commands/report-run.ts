@@ -8,7 +8,10 @@ export function printOutcome(o: RunOutcome): string {
   const where = relative(process.cwd(), o.runDir) || o.runDir;
   const lines: string[] = [];
   if (o.status === 'completed') {
-    lines.push(`test: loss ${pct(o.summary?.['loss'])}  accuracy ${pct(o.summary?.['accuracy'])}  (${String(o.summary?.['examples'] ?? '?')} examples)`);
+    const s = o.summary ?? {};
+    // A regression's summary has r2 (and mae, mse); a classification's has accuracy.
+    const shown = 'r2' in s ? ['loss', 'mae', 'r2'] : ['loss', 'accuracy'];
+    lines.push(`test: ${shown.map((k) => `${k} ${pct(s[k])}`).join('  ')}  (${String(s['examples'] ?? '?')} examples)`);
   } else if (o.error) {
     const what = o.status === 'interrupted' ? `interrupted in stage '${o.error.stage}'` : `stage '${o.error.stage}' failed`;
     lines.push(`runner: ${what}: ${o.error.message}`);

@@ -13,7 +13,7 @@ import { parseOverride } from '../pipeline/overrides.js';
 import { RUN_FILES, RUN_FORMAT, RunDir } from '../pipeline/run-dir.js';
 import type { Progress, StageContext } from '../pipeline/stage.js';
 import { specHash, variantHash } from '../pipeline/spec-hash.js';
-import type { ExperimentSpec } from '../pipeline/spec.js';
+import { isTable, type ExperimentSpec } from '../pipeline/spec.js';
 
 export interface RunOptions {
   readonly spec: string;
@@ -46,7 +46,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const { spec, text, resolvedYaml } = loadSpec(opts.spec, overrides);
   const specDir = dirname(resolve(opts.spec));
   // Start what waits on the disk and on git now: it proceeds on other threads while TensorFlow.js loads.
-  prefetchDataset(spec.data, specDir);
+  if (!isTable(spec.data)) prefetchDataset(spec.data, specDir);
   const environment = describeEnvironment(specDir);
   const [{ selectBackend }, tf, { STAGES }] = await Promise.all([import('../backend/select.js'), import('../backend/tf.js'), import('../stages/index.js')]);
   const backend = await selectBackend(opts.backend ?? spec.backend);

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataError } from '../pipeline/errors.js';
 import { writeFileAtomic } from '../pipeline/run-dir.js';
-import type { DataSpec } from '../pipeline/spec.js';
+import type { ImageDataSpec } from '../pipeline/spec.js';
 import { loadEmbeddedMnist } from './embedded.js';
 import type { IdxArray } from './idx.js';
 import { hash, prefetchIdxFiles, readIdxFileAsync, type IdxFile } from './idx-file.js';
@@ -61,7 +61,7 @@ export function cacheDir(): string {
 export interface ResolveLog { warn(msg: string): void; info(msg: string): void }
 
 /** The IDX files a dataset spec names directly (data.files or data.path), checked; throws a DataError when they are not there. */
-function namedFiles(data: DataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
+function namedFiles(data: ImageDataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
   if (data.files) {
     const files = Object.fromEntries(ROLES.map((r) => [r, resolve(specDir, data.files![r])])) as Record<Role, string>;
     for (const r of ROLES) if (!existsSync(files[r])) throw new DataError(`data.files.${r}: '${files[r]}' does not exist`);
@@ -75,7 +75,7 @@ function namedFiles(data: DataSpec, specDir: string): { files: Record<Role, stri
 const searchDirs = (name: 'mnist' | 'fashion-mnist') => [['cache', join(cacheDir(), 'datasets', name)], ['system', SYSTEM_DIRS[name]!]] as const;
 
 /** The IDX files the dataset would be read from, if they are already on disk (nothing is read). */
-function locateIdxFiles(data: DataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
+function locateIdxFiles(data: ImageDataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
   try {
     const named = namedFiles(data, specDir);
     if (named || data.dataset === 'idx') return named;
@@ -90,13 +90,13 @@ function locateIdxFiles(data: DataSpec, specDir: string): { files: Record<Role, 
 }
 
 /** Starts reading the dataset's IDX files in the background, while the rest of the program starts. */
-export function prefetchDataset(data: DataSpec, specDir: string): void {
+export function prefetchDataset(data: ImageDataSpec, specDir: string): void {
   const located = locateIdxFiles(data, specDir);
   if (located) prefetchIdxFiles(ROLES.map((r) => ({ path: located.files[r], rank: r.endsWith('Images') ? 3 : 1 })), cacheDir());
 }
 
 /** Finds a dataset: data.files or data.path, the cache, system packages, a verified download, then (mnist) the embedded digits. */
-export async function resolveDataset(data: DataSpec, specDir: string, log: ResolveLog): Promise<RawDataset> {
+export async function resolveDataset(data: ImageDataSpec, specDir: string, log: ResolveLog): Promise<RawDataset> {
   const named = namedFiles(data, specDir);
   const known = data.dataset === 'idx' ? undefined : PUBLISHED[data.dataset].classNames;
   if (named) return readIdxSet(data.dataset, named.files, named.kind, known, data.classNames);

@@ -1,11 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { Document, LineCounter, isCollection, isMap, isSeq, parseDocument, stringify, visit } from 'yaml';
 import { RunnerError, SpecError, type SpecProblem } from './errors.js';
 import { formatPath, sourceOf, type Override } from './overrides.js';
-import type { ExperimentSpec, SweepSpec } from './spec.js';
+import { checkTable } from '../data/table-plan.js';
+import { isTable, type ExperimentSpec, type SweepSpec } from './spec.js';
 import { schemaProblems } from './schema-problems.js';
-import { semanticProblems } from './semantic-rules.js';
+import { locateProblem, semanticProblems } from './semantic-rules.js';
 import { validateAgainstSchema } from './validator.js';
 
 /** Aliases may be used, but expanding them is bounded (no "billion laughs"). */
@@ -60,8 +61,27 @@ export function loadSpec(file: string, overrides: readonly Override[] = []): Loa
     ? schemaProblems(errors, doc, obj, locate)
     : semanticProblems(obj as unknown as ExperimentSpec, doc, locate);
   if (problems.length) throw new SpecError(file, problems.map((p) => attributeToOverride(p, overrides)));
+  const spec = obj as unknown as ExperimentSpec;
+  if (isTable(spec.data)) checkTableOf(spec, file, doc, locate, overrides);
   const { sweep, ...experiment } = obj;
   return { file, text, spec: experiment as unknown as ExperimentSpec, resolvedYaml: stringify(experiment), sweep: sweep as SweepSpec | undefined };
+}
+
+/**
+ * A table spec is checked against the table itself: columns it names (did-you-mean, at the key's
+ * line), then the cells it will use (row and column named), so that no run starts on a bad table.
+ */
+function checkTableOf(spec: ExperimentSpec, file: string, doc: Document, locate: Locate, overrides: readonly Override[]): void {
+  const where = (key: string) => {
+    const { line } = locateProblem(doc, locate, key.split('.'), '');
+    return `${key} (${file}${line ? ` line ${line}` : ''})`;
+  };
+  const check = checkTable(spec, dirname(resolve(file)), where);
+  if (check.keyProblems.length) {
+    throw new SpecError(file, check.keyProblems.map((p) => attributeToOverride(locateProblem(doc, locate, p.path, p.message), overrides)));
+  }
+  const n = check.valueProblems.length;
+  if (n) throw new RunnerError(`the table for ${file} has ${n} problem${n === 1 ? '' : 's'}`, 2, check.valueProblems);
 }
 
 function readSpecText(file: string): string {

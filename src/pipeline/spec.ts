@@ -20,7 +20,9 @@ export type Initializer =
 
 export interface Regularizer { l1?: number; l2?: number }
 
-export interface DataSpec {
+/** An image dataset: a named one, found on disk or downloaded, or IDX files. */
+export interface ImageDataSpec {
+  format?: undefined;
   dataset: 'mnist' | 'fashion-mnist' | 'idx';
   path?: string;
   files?: { trainImages: string; trainLabels: string; testImages: string; testLabels: string };
@@ -32,12 +34,36 @@ export interface DataSpec {
   testLimit?: number;
 }
 
+/** A table in a CSV or JSON file: feature columns and a target column. */
+export interface TableDataSpec {
+  format: 'csv' | 'json';
+  dataset?: undefined;
+  path: string;
+  testPath?: string;
+  /** Filled (0.2) by the schema when there is no testPath. */
+  testSplit?: number;
+  target: string;
+  features?: string[];
+  task: 'classification' | 'regression';
+  missing: 'error' | 'drop' | 'fill';
+  naValues?: string[];
+  validationSplit: number;
+  trainLimit?: number;
+  testLimit?: number;
+}
+
+export type DataSpec = ImageDataSpec | TableDataSpec;
+
+/** True when the spec's data is a table (data.format). */
+export const isTable = (data: DataSpec): data is TableDataSpec => data.format !== undefined;
+
 export type PreprocessStep =
   | { scale: { divisor: number; offset: number } }
-  | { standardize: { per: 'global' | 'feature'; mean?: number; std?: number; epsilon: number } }
+  | { standardize: { per?: 'global' | 'feature'; mean?: number; std?: number; epsilon: number; columns?: string[] } }
+  | { minMax: { min: number; max: number; columns?: string[] } }
   | { flatten: Record<string, never> }
   | { reshape: { targetShape: number[] } }
-  | { oneHot: { numClasses?: number } };
+  | { oneHot: { numClasses?: number; columns?: string[] } };
 
 /** Arguments every layer with a kernel and a bias takes. */
 export interface WeightedLayerArgs {
@@ -92,7 +118,7 @@ export type LossName =
   | 'hinge' | 'squaredHinge' | 'categoricalHinge' | 'logcosh' | 'kullbackLeiblerDivergence' | 'poisson' | 'cosineProximity';
 
 /** Metrics compile can attach (Keras names); epoch logs and summaries use the same names. */
-export type MetricName = 'accuracy' | 'precision' | 'recall' | 'mae' | 'mse';
+export type MetricName = 'accuracy' | 'categoricalAccuracy' | 'precision' | 'recall' | 'mae' | 'mse';
 
 export type Monitor = 'loss' | 'val_loss' | MetricName | `val_${MetricName}`;
 

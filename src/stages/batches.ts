@@ -22,12 +22,15 @@ function forwardOf(model: LayersModel): (x: tf.Tensor) => tf.Tensor {
   return f;
 }
 
+/** Where the forward pass of evaluateSplit also writes, per example: the argmax class, or the single output value. */
+export interface PredictionSink { readonly classes?: Int32Array; readonly values?: Float32Array }
+
 /**
  * Loss and compiled metrics over a whole split (as model.evaluate: batch means weighted by batch
- * size), in chunks made from its typed arrays. With `classes`, the same forward pass also writes
- * each example's predicted class (argmax) there, for the confusion matrix.
+ * size), in chunks made from its typed arrays. The same forward pass fills `sink` if given: the
+ * predicted classes for the confusion matrix, or the predicted values for R^2.
  */
-export async function evaluateSplit(model: LayersModel, split: Split, inputShape: readonly number[], targetShape: readonly number[], batchSize: number, classes?: Int32Array): Promise<number[]> {
+export async function evaluateSplit(model: LayersModel, split: Split, inputShape: readonly number[], targetShape: readonly number[], batchSize: number, sink: PredictionSink = {}): Promise<number[]> {
   const xSize = sizeOf(inputShape);
   const ySize = sizeOf(targetShape);
   const xBuf = new Float32Array(Math.min(batchSize, split.count) * xSize);
@@ -41,7 +44,8 @@ export async function evaluateSplit(model: LayersModel, split: Split, inputShape
       const x = tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape]);
       const y = tf.tensor(split.y.subarray(from * ySize, to * ySize), [to - from, ...targetShape]);
       const pred = forwardOf(model)(x);
-      if (classes) classes.set(tf.argMax(pred, -1).dataSync(), from);
+      if (sink.classes) sink.classes.set(tf.argMax(pred, -1).dataSync(), from);
+      if (sink.values) sink.values.set(pred.dataSync(), from);
       return fns.map((fn) => tf.mean(fn(y, pred)).dataSync()[0]!);
     });
     values.forEach((v, i) => (sums[i] = (sums[i] ?? 0) + v * (to - from)));

@@ -10,8 +10,12 @@ export const build: Stage<ModelOutput, { normalize: Prepared }> = {
     const model = createModel(ctx.spec.model.layers, data.inputShape, ctx.seed);
     // The data's class count is known only now for idx files: check the output against it before any training.
     const outputs = model.outputs[0]!.shape[model.outputs[0]!.shape.length - 1];
+    const last = ctx.spec.model.layers.length - 1;
+    if (data.task === 'regression' && outputs !== 1) {
+      model.dispose();
+      throw new Error(`the model outputs ${outputs} values but a regression predicts one; set the last layer's units (model.layers[${last}]) to 1`);
+    }
     if (data.oneHot && outputs !== data.numClasses) {
-      const last = ctx.spec.model.layers.length - 1;
       model.dispose();
       throw new Error(`the model outputs ${outputs} values but the one-hot labels have ${data.numClasses} classes; set the last layer's units (model.layers[${last}]) to ${data.numClasses}`);
     }

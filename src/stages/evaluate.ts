@@ -37,6 +37,22 @@ function trueLabels(split: Split, oneHot: boolean, numClasses: number): Int32Arr
   return out;
 }
 
+/** MSE, MAE and R^2 (1 - residual / total sum of squares; 0 means no better than predicting the mean). */
+export function regressionScores(truth: Float32Array, predicted: Float32Array): { mse: number; mae: number; r2: number } {
+  const n = truth.length;
+  const mean = truth.reduce((a, b) => a + b, 0) / n;
+  let se = 0;
+  let ae = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const d = truth[i]! - predicted[i]!;
+    se += d * d;
+    ae += Math.abs(d);
+    total += (truth[i]! - mean) ** 2;
+  }
+  return { mse: se / n, mae: ae / n, r2: total > 0 ? 1 - se / total : 0 };
+}
+
 /** Scores the trained model on the test split and writes summary.json. */
 export const evaluate: Stage<Record<string, unknown>, { fit: FitOutput; normalize: Prepared }> = {
   name: 'evaluate',
@@ -45,9 +61,10 @@ export const evaluate: Stage<Record<string, unknown>, { fit: FitOutput; normaliz
     const { metrics, batchSize } = ctx.spec.evaluate;
     const { test, inputShape, targetShape, numClasses, classNames } = data;
     if (test.count === 0) throw new Error('the test split is empty');
-    const wantsMatrix = metrics.includes('confusionMatrix') || metrics.includes('perClass');
+    const wantsMatrix = data.task === 'classification' && (metrics.includes('confusionMatrix') || metrics.includes('perClass'));
     const predicted = wantsMatrix ? new Int32Array(test.count) : undefined;
-    const [loss, ...compiled] = await evaluateSplit(model, test, inputShape, targetShape, batchSize, predicted);
+    const values = data.task === 'regression' ? new Float32Array(test.count) : undefined;
+    const [loss, ...compiled] = await evaluateSplit(model, test, inputShape, targetShape, batchSize, { classes: predicted, values });
     const summary: Record<string, unknown> = { split: 'test', examples: test.count, epochsRun: history.length, stoppedEarly };
     if (bestEpoch !== undefined) summary['bestEpoch'] = bestEpoch;
     if (metrics.includes('loss')) summary['loss'] = loss;
@@ -55,6 +72,7 @@ export const evaluate: Stage<Record<string, unknown>, { fit: FitOutput; normaliz
     ctx.spec.compile.metrics.forEach((name, i) => {
       if (name !== 'accuracy' || metrics.includes('accuracy')) summary[name] = compiled[i];
     });
+    if (values) Object.assign(summary, regressionScores(test.y, values));
     if (predicted) {
       const matrix = confusionMatrix(trueLabels(test, data.oneHot, numClasses), predicted, numClasses);
       if (metrics.includes('confusionMatrix')) summary['confusionMatrix'] = { labels: classNames, rows: 'true class', columns: 'predicted class', matrix };

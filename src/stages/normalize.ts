@@ -1,39 +1,70 @@
 import { sizeOf, type Features } from '../data/features.js';
+import { encodeFeatures, encodeTargets, fitEncoder } from '../data/table-encoder.js';
+import type { TableRows } from '../data/table-split.js';
 import type { RawSplit } from '../data/types.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
 import { kindOf, type PreprocessStep } from '../pipeline/spec.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
-import type { LoadOutput, Prepared, Split } from './types.js';
+import type { ImageLoad, LoadOutput, Prepared, Split, TableLoad } from './types.js';
 
 /** The preprocessing so far: a lookup table from byte to float (one per feature once a step needs it). */
 interface Working { lut: Float32Array; perFeature: boolean; shape: number[]; oneHot: boolean; numClasses: number }
 
-/** Applies the preprocess steps in order; statistics (standardize) are fitted on the training split only. */
+/** Applies the preprocess steps in order; statistics (standardize, minMax, vocabularies) are fitted on the training split only. */
 export const normalize: Stage<Prepared, { load: LoadOutput }> = {
   name: 'normalize',
   needs: ['load'],
   async run({ load: data }, ctx: StageContext) {
-    const splits = [data.train, data.val, data.test];
-    const w: Working = { lut: Float32Array.from({ length: 256 }, (_, b) => b), perFeature: false, shape: [...data.exampleShape], oneHot: false, numClasses: data.numClasses };
-    const fitted: Record<string, unknown>[] = [];
-    ctx.spec.preprocess.forEach((step, i) => fitted.push({ [kindOf(step)]: applyStep(step, i, w, splits) }));
-    ctx.runDir.writeJson(RUN_FILES.preprocess, { steps: fitted, inputShape: w.shape, classNames: data.classNames });
-    const size = sizeOf(data.exampleShape);
-    const make = (s: RawSplit): Split => ({
-      x: { bytes: s.images, size, lut: w.lut, perFeature: w.perFeature } satisfies Features,
-      y: w.oneHot ? oneHot(s, w.numClasses) : new Float32Array(s.labels),
-      count: s.count,
-    });
-    return {
-      train: make(data.train), val: make(data.val), test: make(data.test),
-      inputShape: w.shape,
-      targetShape: w.oneHot ? [w.numClasses] : [1],
-      numClasses: w.numClasses,
-      classNames: data.classNames,
-      oneHot: w.oneHot,
-    };
+    return data.kind === 'table' ? prepareTable(data, ctx) : prepareImages(data, ctx);
   },
 };
+
+/** Table rows to float inputs through an encoder fitted on the training rows; the encoder goes to preprocess.json for predict. */
+function prepareTable(data: TableLoad, ctx: StageContext): Prepared {
+  const fill = 'missing' in ctx.spec.data && ctx.spec.data.missing === 'fill';
+  const enc = fitEncoder(data.plan, data.train, ctx.spec.preprocess, fill);
+  const size = enc.inputs.length;
+  const make = (rows: TableRows, split: string): Split => {
+    const { values, unseen } = encodeFeatures(enc, rows);
+    for (const [column, n] of Object.entries(unseen)) ctx.log.warn(`${split} split: ${n} value(s) of column '${column}' never occur in the training split; they encode as all zeros`);
+    return { x: { values, size } satisfies Features, y: encodeTargets(enc, rows), count: rows.cells.length };
+  };
+  ctx.runDir.writeJson(RUN_FILES.preprocess, { table: enc, inputShape: [size], classNames: enc.classNames });
+  const classification = enc.task === 'classification';
+  return {
+    train: make(data.train, 'training'), val: make(data.val, 'validation'), test: make(data.test, 'test'),
+    inputShape: [size],
+    targetShape: enc.oneHotLabels ? [enc.classNames.length] : [1],
+    numClasses: classification ? enc.classNames.length : 0,
+    classNames: enc.classNames,
+    oneHot: enc.oneHotLabels,
+    task: enc.task,
+  };
+}
+
+/** Image bytes through a lookup table that every step updates. */
+function prepareImages(data: ImageLoad, ctx: StageContext): Prepared {
+  const splits = [data.train, data.val, data.test];
+  const w: Working = { lut: Float32Array.from({ length: 256 }, (_, b) => b), perFeature: false, shape: [...data.exampleShape], oneHot: false, numClasses: data.numClasses };
+  const fitted: Record<string, unknown>[] = [];
+  ctx.spec.preprocess.forEach((step, i) => fitted.push({ [kindOf(step)]: applyStep(step, i, w, splits) }));
+  ctx.runDir.writeJson(RUN_FILES.preprocess, { steps: fitted, inputShape: w.shape, classNames: data.classNames });
+  const size = sizeOf(data.exampleShape);
+  const make = (s: RawSplit): Split => ({
+    x: { bytes: s.images, size, lut: w.lut, perFeature: w.perFeature } satisfies Features,
+    y: w.oneHot ? oneHot(s, w.numClasses) : new Float32Array(s.labels),
+    count: s.count,
+  });
+  return {
+    train: make(data.train), val: make(data.val), test: make(data.test),
+    inputShape: w.shape,
+    targetShape: w.oneHot ? [w.numClasses] : [1],
+    numClasses: w.numClasses,
+    classNames: data.classNames,
+    oneHot: w.oneHot,
+    task: 'classification',
+  };
+}
 
 /** Applies one step to the table; returns what it fitted or used, for preprocess.json. */
 function applyStep(step: PreprocessStep, index: number, w: Working, splits: RawSplit[]): Record<string, unknown> {
@@ -42,7 +73,8 @@ function applyStep(step: PreprocessStep, index: number, w: Working, splits: RawS
     for (let i = 0; i < w.lut.length; i++) w.lut[i] = w.lut[i]! / divisor + offset;
     return { divisor, offset };
   }
-  if ('standardize' in step) return standardize(step.standardize, w, splits[0]!);
+  if ('standardize' in step) return standardize({ ...step.standardize, per: step.standardize.per ?? 'global' }, w, splits[0]!);
+  if ('minMax' in step) return minMax(step.minMax, w, splits[0]!);
   if ('flatten' in step) {
     w.shape = [sizeOf(w.shape)];
     return { shape: w.shape };
@@ -99,6 +131,22 @@ function standardize(opts: { per: 'global' | 'feature'; mean?: number; std?: num
     w.lut[i] = (w.lut[i]! - means[g]!) / (stds[g]! + opts.epsilon);
   }
   return opts.per === 'global' ? { per: 'global', mean: means[0], std: stds[0], epsilon: opts.epsilon } : { per: 'feature', mean: means, std: stds, epsilon: opts.epsilon };
+}
+
+/** One linear map for all pixels: the smallest value in the training split to min, the largest to max. */
+function minMax(opts: { min: number; max: number }, w: Working, train: RawSplit): Record<string, unknown> {
+  const size = train.count ? train.images.length / train.count : 1;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let j = 0; j < train.images.length; j++) {
+    const v = w.lut[(w.perFeature ? (j % size) * 256 : 0) + train.images[j]!]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  // A constant input maps to min rather than dividing by zero.
+  const factor = hi > lo ? (opts.max - opts.min) / (hi - lo) : 0;
+  for (let i = 0; i < w.lut.length; i++) w.lut[i] = opts.min + (w.lut[i]! - lo) * factor;
+  return { dataMin: lo, dataMax: hi, min: opts.min, max: opts.max };
 }
 
 function oneHot(split: RawSplit, n: number): Float32Array {

@@ -1,9 +1,12 @@
 import type * as tf from '../backend/tf.js';
 import type { Features } from '../data/features.js';
+import type { TablePlan } from '../data/table-plan.js';
+import type { TableRows } from '../data/table-split.js';
 import type { RawSplit } from '../data/types.js';
 
-/** Everything `load` returns: the three splits as bytes, and what run.json records about them. */
-export interface LoadOutput {
+/** What `load` returns for an image dataset: the three splits as bytes. */
+export interface ImageLoad {
+  readonly kind: 'images';
   readonly train: RawSplit;
   readonly val: RawSplit;
   readonly test: RawSplit;
@@ -11,6 +14,18 @@ export interface LoadOutput {
   readonly numClasses: number;
   readonly classNames: readonly string[];
 }
+
+/** What `load` returns for a table: the rows of each split (plan's columns only) and what they mean. */
+export interface TableLoad {
+  readonly kind: 'table';
+  readonly train: TableRows;
+  readonly val: TableRows;
+  readonly test: TableRows;
+  readonly plan: TablePlan;
+}
+
+/** Everything `load` returns. */
+export type LoadOutput = ImageLoad | TableLoad;
 
 /** A split ready for training: features (bytes through the preprocessing table) and float32 targets, row-major. */
 export interface Split {
@@ -31,6 +46,7 @@ export interface Prepared {
   readonly numClasses: number;
   readonly classNames: readonly string[];
   readonly oneHot: boolean;
+  readonly task: 'classification' | 'regression';
 }
 
 export interface ModelOutput { readonly model: tf.LayersModel }

@@ -8,6 +8,7 @@ import { readJson, tinyContext } from '../helpers.js';
 function data(): LoadOutput {
   const split = (pixels: number[], labels: number[]) => ({ images: Uint8Array.from(pixels), labels: Uint8Array.from(labels), count: labels.length });
   return {
+    kind: 'images',
     train: split([0, 2, 4, 6, 2, 4, 6, 8], [0, 2]),
     val: split([100, 100, 100, 100], [1]),
     test: split([1, 1, 1, 1], [2]),

@@ -19,6 +19,7 @@ beforeAll(async () => {
 async function trainTiny(set: string[] = []) {
   const ctx = tinyContext(set);
   const loaded = await load.run({}, ctx);
+  if (loaded.kind !== 'images') throw new Error('the tiny fixture is an image dataset');
   const prepared = await normalize.run({ load: loaded }, ctx);
   const built = await build.run({ normalize: prepared }, ctx);
   const compiled = await compile.run({ build: built }, ctx);
