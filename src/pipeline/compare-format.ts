@@ -6,7 +6,7 @@ export type CompareFormat = 'table' | 'md' | 'json' | 'csv';
 
 /** The values compare shows by default, in this order. */
 const SHOWN: readonly ValueName[] = [
-  'test.accuracy', 'test.loss', 'test.f1', 'best.epoch', 'best.val_loss', 'best.val_accuracy',
+  'test.accuracy', 'test.loss', 'test.f1', 'test.r2', 'test.mae', 'test.mse', 'best.epoch', 'best.val_loss', 'best.val_accuracy',
   'final.loss', 'epochs', 'duration', 'samples_per_second',
 ];
 
@@ -43,7 +43,8 @@ export function formatComparisonRows(c: Comparison) {
   const [lo, hi] = [Math.min(...curves), Math.max(...curves)];
   const metrics = [
     ['metric', ...runs.map(label)],
-    ...SHOWN.map((n) => [n, ...runs.map((r) => formatValue(n, r.values[n]) + formatDelta(n, r))]),
+    // A value no run has (accuracy of regressions, R^2 of classifiers) is left out.
+    ...SHOWN.filter((n) => runs.some((r) => r.values[n] !== undefined)).map((n) => [n, ...runs.map((r) => formatValue(n, r.values[n]) + formatDelta(n, r))]),
     [`curve (${runs[0]!.curve.metric})`, ...runs.map((r) => sparkline(r.curve.values, lo, hi) || '-')],
   ];
   const runRows = [['run', 'id', 'name', 'status', 'backend'], ...runs.map((r) => [label(r), r.id, r.name, r.status, r.backend ?? '-'])];

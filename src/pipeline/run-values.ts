@@ -2,7 +2,7 @@ import type { RunView } from './run-reader.js';
 
 /** The named numbers of a run that compare shows and --fail-if gates test. */
 export const VALUE_NAMES = [
-  'test.accuracy', 'test.loss', 'test.f1',
+  'test.accuracy', 'test.loss', 'test.f1', 'test.r2', 'test.mae', 'test.mse',
   'best.epoch', 'best.val_loss', 'best.val_accuracy',
   'final.loss', 'final.accuracy', 'final.val_loss', 'final.val_accuracy',
   'epochs', 'duration', 'fit_seconds', 'samples_per_second',
@@ -18,6 +18,7 @@ export function runValues(run: RunView): Partial<Record<ValueName, number>> {
   put('test.accuracy', run.summary?.['accuracy']);
   put('test.loss', run.summary?.['loss']);
   put('test.f1', run.summary?.['macroAvg']?.f1);
+  for (const k of ['r2', 'mae', 'mse'] as const) put(`test.${k}`, run.summary?.[k]);
   const rows = run.metrics;
   const key = rows.some((r) => r['val_loss'] !== undefined) ? 'val_loss' : 'loss';
   const best = rows.reduce<(typeof rows)[number] | undefined>((b, r) => (b === undefined || r[key]! < b[key]! ? r : b), undefined);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confusionMatrix, perClassScores } from '../../src/stages/evaluate.js';
+import { confusionMatrix, perClassScores, regressionScores } from '../../src/stages/evaluate.js';
 import { EarlyStopping } from '../../src/stages/early-stopping.js';
 
 describe('confusionMatrix and perClassScores', () => {
@@ -44,5 +44,17 @@ describe('EarlyStopping', () => {
     expect(es.update(logs(1, 9, 0.5)).improved).toBe(true);
     expect(es.update(logs(2, 9, 0.6)).improved).toBe(true);
     expect(es.update(logs(3, 9, 0.6))).toEqual({ improved: false, stop: true });
+  });
+});
+
+describe('regressionScores', () => {
+  it('gives R^2 1 for exact predictions, 0 for predicting the mean, and the usual MSE and MAE', () => {
+    const truth = Float32Array.from([1, 2, 3, 6]);
+    expect(regressionScores(truth, truth)).toEqual({ mse: 0, mae: 0, r2: 1 });
+    expect(regressionScores(truth, Float32Array.from([3, 3, 3, 3])).r2).toBe(0);
+    const s = regressionScores(truth, Float32Array.from([2, 2, 3, 4]));
+    expect(s.mse).toBe((1 + 0 + 0 + 4) / 4);
+    expect(s.mae).toBe((1 + 0 + 0 + 2) / 4);
+    expect(s.r2).toBeCloseTo(1 - 5 / 14, 12);
   });
 });
