@@ -40,6 +40,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command('resume')
+    .description('continue an interrupted run from its last checkpoint, in the same folder, to the planned epochs')
+    .argument('<run>', 'run folder or unique id prefix')
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .addOption(new Option('--backend <name>', 'override the backend the run used (the result will then differ)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .action(async (run: string, opts: { runsDir: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
+      const { resumeCommand } = await import('./commands/resume.js');
+      const { printOutcome } = await import('./commands/report-run.js');
+      const outcome = await resumeCommand({
+        run, ...opts,
+        progress: streamProgress(process.stderr),
+        warn: (m) => process.stderr.write(`runner: warning: ${m}\n`),
+        signal: interruptSignal(),
+      });
+      (outcome.status === 'completed' ? process.stdout : process.stderr).write(printOutcome(outcome));
+      exitCode = outcome.exitCode;
+    });
+
+  program
     .command('validate')
     .description('check a spec against the schema and rules without running it')
     .argument('<spec>', 'experiment YAML file')

@@ -17,6 +17,7 @@ export function printOutcome(o: RunOutcome): string {
     lines.push(`runner: ${what}: ${o.error.message}`);
     const skipped = o.stages.filter((s) => s.status === 'skipped').map((s) => s.name);
     if (skipped.length) lines.push(`  skipped: ${skipped.join(', ')}`);
+    if (o.status === 'interrupted') lines.push(`  continue it with: runner resume ${relative(process.cwd(), o.runDir) || o.runDir}`);
   }
   lines.push(`${o.status === 'completed' ? '' : '  '}run: ${where} (status: ${o.status}, backend: ${o.backend.used})`);
   return `${lines.join('\n')}\n`;

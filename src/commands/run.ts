@@ -1,8 +1,8 @@
 import { dirname, relative, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import seedrandom from 'seedrandom';
 import type { BackendChoice, BackendInfo } from '../backend/select.js';
 import type * as TF from '../backend/tf.js';
+import { interruptCleanup } from '../cli/interrupt.js';
 import { silentProgress } from '../cli/progress.js';
 import { prefetchDataset } from '../data/resolve.js';
 import { describeEnvironment } from '../pipeline/environment.js';
@@ -14,6 +14,8 @@ import { RUN_FILES, RUN_FORMAT, RunDir } from '../pipeline/run-dir.js';
 import type { Progress, StageContext } from '../pipeline/stage.js';
 import { specHash, variantHash } from '../pipeline/spec-hash.js';
 import { isTable, type ExperimentSpec } from '../pipeline/spec.js';
+import type { Checkpoint } from '../train/checkpoint.js';
+import { seedGlobalRandom } from '../train/random.js';
 
 export interface RunOptions {
   readonly spec: string;
@@ -25,6 +27,10 @@ export interface RunOptions {
   readonly warn?: (msg: string) => void;
   readonly signal?: AbortSignal;
   readonly argv?: readonly string[];
+  /** Where the spec's relative paths point from (default: the spec file's folder); reproduce passes the original's. */
+  readonly specDir?: string;
+  /** Set by `runner reproduce`: the id of the run this one reproduces. */
+  readonly reproduces?: string;
   /** Set by `runner sweep` on its trials: which sweep, and what it ranks by. */
   readonly sweepMeta?: Record<string, unknown>;
 }
@@ -43,36 +49,65 @@ export interface RunOutcome {
 /** `runner run`: validates the spec, then runs the stage DAG into a new run folder. Spec errors throw before anything is written. */
 export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   const overrides = (opts.set ?? []).map(parseOverride);
-  const { spec, text, resolvedYaml } = loadSpec(opts.spec, overrides);
-  const specDir = dirname(resolve(opts.spec));
+  const specDir = opts.specDir ?? dirname(resolve(opts.spec));
+  const { spec, text, resolvedYaml } = loadSpec(opts.spec, overrides, specDir);
   // Start what waits on the disk and on git now: it proceeds on other threads while TensorFlow.js loads.
   if (!isTable(spec.data)) prefetchDataset(spec.data, specDir);
   const environment = describeEnvironment(specDir);
-  const [{ selectBackend }, tf, { STAGES }] = await Promise.all([import('../backend/select.js'), import('../backend/tf.js'), import('../stages/index.js')]);
-  const backend = await selectBackend(opts.backend ?? spec.backend);
-  tf.enableProdMode();
-  // Dropout masks and any other tfjs randomness draw their seeds from Math.random: make it the run's.
-  seedrandom(String(spec.seed), { global: true });
-
+  const backend = await loadBackend(opts.backend ?? spec.backend);
   const runDir = RunDir.create(opts.out ?? 'runs', spec.name);
-  const startedAt = new Date();
   runDir.write(RUN_FILES.spec, text);
   runDir.write(RUN_FILES.resolved, resolvedYaml);
-  const log = runLogger(runDir, opts.warn);
-  const record = initialRecord(runDir, spec, backend, startedAt, opts);
+  const record = initialRecord(runDir, spec, backend, new Date(), opts, specDir);
+  return executeRun({ spec, specDir, runDir, record, backend, environment, opts });
+}
+
+/** What executeRun needs: a validated spec, its run folder and record, and the backend in use. */
+export interface RunStart {
+  readonly spec: ExperimentSpec;
+  readonly specDir: string;
+  readonly runDir: RunDir;
+  readonly record: Record<string, unknown>;
+  readonly backend: BackendInfo;
+  readonly environment?: Promise<Record<string, unknown>>;
+  readonly opts: Pick<RunOptions, 'progress' | 'warn' | 'signal'>;
+  readonly resume?: Checkpoint;
+}
+
+/** Loads TensorFlow.js and the backend; seeds nothing yet. */
+export async function loadBackend(choice: BackendChoice): Promise<BackendInfo> {
+  const [{ selectBackend }, tf] = await Promise.all([import('../backend/select.js'), import('../backend/tf.js')]);
+  const backend = await selectBackend(choice);
+  tf.enableProdMode();
+  return backend;
+}
+
+/** Runs the stages into a run folder (new, or resumed) and keeps run.json current. */
+export async function executeRun(start: RunStart): Promise<RunOutcome> {
+  const { spec, specDir, runDir, record, backend, opts } = start;
+  const { STAGES } = await import('../stages/index.js');
+  // Dropout masks and any other tfjs randomness draw their seeds from Math.random: make it the run's.
+  seedGlobalRandom(spec.seed);
+  const startedAt = new Date();
   const save = () => runDir.writeJson(RUN_FILES.run, record);
   save();
-  const recorded = environment.then((env) => {
-    Object.assign(record, env);
+  const recorded = (start.environment ?? Promise.resolve(undefined)).then((env) => {
+    if (env) Object.assign(record, env);
     save();
   });
-  log.info({ backend, seed: spec.seed }, 'run started');
+  const log = runLogger(runDir, opts.warn);
+  interruptCleanup(() => {
+    Object.assign(record, { status: 'interrupted', endedAt: new Date().toISOString() });
+    save();
+  });
+  log.info({ backend, seed: spec.seed, resume: start.resume?.cursor }, start.resume ? 'run resumed' : 'run started');
   for (const skipped of backend.skipped) log.info(`backend skipped: ${skipped}`);
 
   const signal = opts.signal ?? new AbortController().signal;
   const ctx: StageContext = {
     spec, specDir, runDir, log, signal, seed: spec.seed,
     progress: opts.progress ?? silentProgress,
+    ...(start.resume ? { resume: start.resume } : {}),
     annotate: (key, value) => {
       record[key] = value;
       save();
@@ -84,11 +119,14 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   });
 
   await recorded;
+  interruptCleanup(undefined);
   const status = result.status === 'failed' && signal.aborted ? 'interrupted' : result.status;
   const endedAt = new Date();
-  Object.assign(record, { status, endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime() });
+  const began = Date.parse(String(record['startedAt'] ?? startedAt.toISOString()));
+  Object.assign(record, { status, endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - began });
   const error = result.failed ? { stage: result.failed.stage, message: messageOf(result.failed.error) } : undefined;
   if (error) record['error'] = error;
+  else delete record['error'];
   save();
   if (error) log.error({ err: result.failed?.error, stage: error.stage }, `stage '${error.stage}' failed`);
   log.info({ status }, 'run ended');
@@ -99,7 +137,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
 }
 
 /** run.json as it starts: identity, what was asked, and placeholders for what git and the stages will tell. */
-function initialRecord(runDir: RunDir, spec: ExperimentSpec, backend: BackendInfo, startedAt: Date, opts: RunOptions): Record<string, unknown> {
+function initialRecord(runDir: RunDir, spec: ExperimentSpec, backend: BackendInfo, startedAt: Date, opts: RunOptions, specDir: string): Record<string, unknown> {
   return {
     formatVersion: RUN_FORMAT,
     id: runDir.id,
@@ -108,7 +146,9 @@ function initialRecord(runDir: RunDir, spec: ExperimentSpec, backend: BackendInf
     pid: process.pid,
     startedAt: startedAt.toISOString(),
     command: opts.argv ?? ['run', opts.spec, ...(opts.set ?? []).flatMap((s) => ['--set', s])],
-    spec: { file: relative(process.cwd(), resolve(opts.spec)) || opts.spec, overrides: opts.set ?? [] },
+    // dir: where relative data paths in resolved.yaml are resolved (reproduce and resume need it).
+    spec: { file: relative(process.cwd(), resolve(opts.spec)) || opts.spec, dir: specDir, overrides: opts.set ?? [] },
+    ...(opts.reproduces ? { reproduces: opts.reproduces } : {}),
     seed: spec.seed,
     specHash: specHash(spec),
     variantHash: variantHash(spec),

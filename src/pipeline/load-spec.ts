@@ -23,7 +23,7 @@ export interface LoadedSpec {
 }
 
 /** Reads, parses, overrides and validates a spec file; throws SpecError listing every problem. */
-export function loadSpec(file: string, overrides: readonly Override[] = []): LoadedSpec {
+export function loadSpec(file: string, overrides: readonly Override[] = [], specDir = dirname(resolve(file))): LoadedSpec {
   const text = readSpecText(file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
@@ -62,7 +62,7 @@ export function loadSpec(file: string, overrides: readonly Override[] = []): Loa
     : semanticProblems(obj as unknown as ExperimentSpec, doc, locate);
   if (problems.length) throw new SpecError(file, problems.map((p) => attributeToOverride(p, overrides)));
   const spec = obj as unknown as ExperimentSpec;
-  if (isTable(spec.data)) checkTableOf(spec, file, doc, locate, overrides);
+  if (isTable(spec.data)) checkTableOf(spec, file, specDir, doc, locate, overrides);
   const { sweep, ...experiment } = obj;
   return { file, text, spec: experiment as unknown as ExperimentSpec, resolvedYaml: stringify(experiment), sweep: sweep as SweepSpec | undefined };
 }
@@ -71,12 +71,12 @@ export function loadSpec(file: string, overrides: readonly Override[] = []): Loa
  * A table spec is checked against the table itself: columns it names (did-you-mean, at the key's
  * line), then the cells it will use (row and column named), so that no run starts on a bad table.
  */
-function checkTableOf(spec: ExperimentSpec, file: string, doc: Document, locate: Locate, overrides: readonly Override[]): void {
+function checkTableOf(spec: ExperimentSpec, file: string, specDir: string, doc: Document, locate: Locate, overrides: readonly Override[]): void {
   const where = (key: string) => {
     const { line } = locateProblem(doc, locate, key.split('.'), '');
     return `${key} (${file}${line ? ` line ${line}` : ''})`;
   };
-  const check = checkTable(spec, dirname(resolve(file)), where);
+  const check = checkTable(spec, specDir, where);
   if (check.keyProblems.length) {
     throw new SpecError(file, check.keyProblems.map((p) => attributeToOverride(locateProblem(doc, locate, p.path, p.message), overrides)));
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { RunnerError } from './errors.js';
 
 /** Version of the run.json layout this runner writes and reads; readers refuse newer ones. */
@@ -44,6 +44,12 @@ export class RunDir {
 
   private constructor(readonly path: string, readonly id: string) {}
 
+  /** An existing run folder (resume writes into the folder it continues). */
+  static open(path: string): RunDir {
+    const full = resolve(path);
+    return new RunDir(full, basename(full));
+  }
+
   /** Creates a new, unique run folder (mkdir fails if it exists, so parallel runs never share one). */
   static create(outDir: string, name: string, now = new Date()): RunDir {
     const out = resolve(outDir);
@@ -75,6 +81,20 @@ export class RunDir {
 
   writeJson(rel: string, value: unknown): void {
     this.write(rel, `${toJson(value)}\n`);
+  }
+
+  /** Reads a JSON-lines file of the run (empty when it does not exist). */
+  readJsonl<T>(rel: string): T[] {
+    const file = this.file(rel);
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+  }
+
+  /** Replaces a JSON-lines file with these lines; later appends go after them. */
+  setJsonl(rel: string, values: readonly unknown[]): void {
+    const lines = values.map((v) => JSON.stringify(v));
+    this.lines.set(rel, lines);
+    this.write(rel, lines.length ? `${lines.join('\n')}\n` : '');
   }
 
   /** Adds a line to a JSON-lines file, rewriting it atomically so no reader sees half a line. */

@@ -142,7 +142,7 @@ export interface ExperimentSpec {
   preprocess: PreprocessStep[];
   model: { layers: LayerSpec[] };
   compile: { loss: LossName; optimizer: OptimizerSpec; metrics: MetricName[] };
-  train: { epochs: number; batchSize: number; shuffle: boolean; earlyStopping?: EarlyStoppingSpec; lrSchedule?: LrSchedule };
+  train: { epochs: number; batchSize: number; shuffle: boolean; earlyStopping?: EarlyStoppingSpec; lrSchedule?: LrSchedule; checkpoint: number | 'best' | 'none' };
   evaluate: { metrics: EvalMetric[]; batchSize: number };
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Checkpoint } from '../train/checkpoint.js';
 import type { RunDir } from './run-dir.js';
 import type { ExperimentSpec } from './spec.js';
 
@@ -18,6 +19,8 @@ export interface StageContext {
   readonly signal: AbortSignal;
   readonly seed: number;
   readonly progress: Progress;
+  /** Set by `runner resume`: fit continues from this checkpoint instead of starting. */
+  readonly resume?: Checkpoint;
   /** Adds a top-level entry to run.json (e.g. the data fingerprint). */
   annotate(key: string, value: unknown): void;
 }

@@ -14,6 +14,19 @@ export class EarlyStopping {
     this.sign = max ? -1 : 1;
   }
 
+  /** Its progress, for a checkpoint. */
+  toJSON(): Record<string, unknown> {
+    return { wait: this.wait, best: this.best, bestEpoch: this.bestEpoch };
+  }
+
+  /** Continues from a checkpoint's progress. */
+  restore(state: Record<string, unknown>): void {
+    this.wait = Number(state['wait']);
+    // JSON has no Infinity: a run that never improved saved best as null.
+    this.best = typeof state['best'] === 'number' ? state['best'] : Infinity;
+    this.bestEpoch = typeof state['bestEpoch'] === 'number' ? state['bestEpoch'] : undefined;
+  }
+
   /** Records an epoch; returns whether it improved and whether training should stop. */
   update(logs: EpochLogs): { improved: boolean; stop: boolean } {
     const value = logs[this.spec.monitor];

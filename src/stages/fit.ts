@@ -1,11 +1,12 @@
 import * as tf from '../backend/tf.js';
-import seedrandom from 'seedrandom';
 import { sizeOf } from '../data/features.js';
 import { saveModel } from '../model/io.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
+import { saveCheckpoint, type Checkpoint, type Cursor } from '../train/checkpoint.js';
 import { baseLearningRate, learningRateAt } from '../train/lr-schedule.js';
-import { createTrainer, type Trainer } from '../train/trainer.js';
+import { globalRandomState, restoreGlobalRandom, shuffleRandom } from '../train/random.js';
+import { createTrainer, type NamedArray, type Trainer } from '../train/trainer.js';
 import { evaluateSplit, fillBatch } from './batches.js';
 import { EarlyStopping } from './early-stopping.js';
 import type { EpochLogs, FitOutput, ModelOutput, Prepared } from './types.js';
@@ -23,21 +24,30 @@ function shuffleInPlace(order: Uint32Array, rng: () => number): void {
   }
 }
 
-/** Deep copies of the weights' values (tf.clone would share storage the fused optimizer updates in place). */
-function snapshot(model: tf.LayersModel): { values: Float32Array; shape: number[] }[] {
-  return model.getWeights().map((w) => ({ values: (w.dataSync() as Float32Array).slice(), shape: w.shape }));
+/** Deep copies of the weights' values, by position (tf.clone would share storage the fused optimizer updates in place). */
+function snapshot(model: tf.LayersModel): NamedArray[] {
+  return model.getWeights().map((w, i) => ({ name: `weight/${i}`, values: (w.dataSync() as Float32Array).slice(), shape: w.shape }));
 }
 
-/** One epoch of training batches; returns the epoch's mean loss and metrics. */
-async function trainEpoch(trainer: Trainer, data: Prepared, order: Uint32Array, batchSize: number, epoch: number, ctx: StageContext): Promise<number[]> {
+function setWeights(model: tf.LayersModel, arrays: readonly NamedArray[]): void {
+  const tensors = arrays.map((w) => tf.tensor(w.values, [...w.shape]));
+  model.setWeights(tensors);
+  tf.dispose(tensors);
+}
+
+/** Where an epoch stopped: finished (its mean loss and metrics), or interrupted after `step` batches. */
+type EpochOutcome = { done: true; means: number[] } | { done: false; step: number; sums: number[] };
+
+/** One epoch of training batches, from `from.step` on when it continues an interrupted epoch. */
+async function trainEpoch(trainer: Trainer, data: Prepared, order: Uint32Array, batchSize: number, epoch: number, ctx: StageContext, from?: Cursor): Promise<EpochOutcome> {
   const { train, inputShape, targetShape } = data;
   const xSize = sizeOf(inputShape);
   const ySize = sizeOf(targetShape);
   const xBuf = new Float32Array(batchSize * xSize);
   const yBuf = new Float32Array(batchSize * ySize);
   const steps = Math.ceil(train.count / batchSize);
-  const sums: number[] = [];
-  let flushed = 0;
+  const sums: number[] = [...(from?.sums ?? [])];
+  let flushed = from?.step ?? 0;
   const flush = () => {
     for (const values of trainer.flush()) {
       const m = Math.min(batchSize, train.count - flushed * batchSize);
@@ -46,11 +56,14 @@ async function trainEpoch(trainer: Trainer, data: Prepared, order: Uint32Array, 
       values.forEach((v, i) => (sums[i] = (sums[i] ?? 0) + v * m));
     }
   };
-  for (let step = 0; step < steps; step++) {
-    if (ctx.signal.aborted) throw new Error(`interrupted at epoch ${epoch}, batch ${step + 1}`);
-    const from = step * batchSize;
-    const m = Math.min(train.count, from + batchSize) - from;
-    fillBatch(train, ySize, order, from, from + m, xBuf, yBuf);
+  for (let step = from?.step ?? 0; step < steps; step++) {
+    if (ctx.signal.aborted) {
+      flush();
+      return { done: false, step, sums };
+    }
+    const start = step * batchSize;
+    const m = Math.min(train.count, start + batchSize) - start;
+    fillBatch(train, ySize, order, start, start + m, xBuf, yBuf);
     const x = tf.tensor(xBuf.subarray(0, m * xSize), [m, ...inputShape]);
     const y = tf.tensor(yBuf.subarray(0, m * ySize), [m, ...targetShape]);
     await trainer.step(x, y);
@@ -64,31 +77,59 @@ async function trainEpoch(trainer: Trainer, data: Prepared, order: Uint32Array, 
   }
   flush();
   await new Promise((resolve) => setImmediate(resolve));
-  return sums.map((s) => s / train.count);
+  return { done: true, means: sums.map((s) => s / train.count) };
 }
 
-/** Trains epoch by epoch from typed-array batches; writes metrics.jsonl each epoch and the model at the end. */
+/** Trains epoch by epoch from typed-array batches; writes metrics.jsonl and checkpoints each epoch, the model at the end. */
 export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }> = {
   name: 'fit',
   needs: ['compile', 'normalize'],
   async run({ compile: { model }, normalize: data }, ctx: StageContext) {
-    const { epochs, batchSize, shuffle, earlyStopping, lrSchedule } = ctx.spec.train;
-    const rng = seedrandom.alea(`${ctx.seed}:shuffle`);
-    const order = Uint32Array.from({ length: data.train.count }, (_, i) => i);
+    const { epochs, batchSize, shuffle, earlyStopping, lrSchedule, checkpoint: every } = ctx.spec.train;
     const trainer = createTrainer(model, ctx.spec.compile.optimizer);
     ctx.annotate('trainer', trainer.kind);
     const stopper = earlyStopping ? new EarlyStopping(earlyStopping) : undefined;
-    const history: EpochLogs[] = [];
-    let best: ReturnType<typeof snapshot> | undefined;
+    const monitor = data.val.count > 0 ? 'val_loss' : 'loss';
+    // checkpoint: best follows early stopping's monitor, or its own loss tracker.
+    const tracker = every === 'best' ? stopper ?? new EarlyStopping({ monitor, patience: Infinity, minDelta: 0, mode: 'min', restoreBestWeights: false }) : undefined;
+    const order = Uint32Array.from({ length: data.train.count }, (_, i) => i);
+    let cursor: Cursor = { epoch: 1, step: 0, sums: [] };
+    let rng = shuffleRandom(ctx.seed);
+    let history: EpochLogs[] = [];
+    let best: NamedArray[] | undefined;
+    if (ctx.resume) ({ cursor, rng, history, best } = await resumeFrom(ctx.resume, model, trainer, { stopper, tracker }, ctx));
+    if (cursor.order) order.set(cursor.order);
+
+    const checkpoint = async (reason: Checkpoint['reason'], at: Cursor) => {
+      if (every === 'none') return;
+      const global = globalRandomState();
+      saveCheckpoint(ctx.runDir.path, {
+        reason, cursor: at, weights: snapshot(model), optimizer: await trainer.getState(), ...(best ? { best } : {}),
+        random: { shuffle: rng.state(), ...(global ? { global } : {}) },
+        earlyStopping: { stopper: stopper?.toJSON(), best: tracker && tracker !== stopper ? tracker.toJSON() : undefined },
+        trainer: trainer.kind, backend: tf.getBackend(),
+      });
+    };
+
     let stoppedEarly = false;
     try {
-      for (let epoch = 1; epoch <= epochs && !stoppedEarly; epoch++) {
+      for (let epoch = cursor.epoch; epoch <= epochs && !stoppedEarly; epoch++) {
         const started = performance.now();
+        const continuing = epoch === cursor.epoch && cursor.within === true;
+        if (ctx.signal.aborted) {
+          await checkpoint('interrupt', { epoch, step: 0, sums: [], order: order.slice() });
+          throw new Error(`interrupted before epoch ${epoch}${every === 'none' ? '' : '; checkpoint written'}`);
+        }
         const lr = lrSchedule ? learningRateAt(lrSchedule, baseLearningRate(ctx.spec.compile.optimizer), epoch, epochs) : undefined;
         if (lr !== undefined) trainer.setLearningRate(lr);
-        if (shuffle) shuffleInPlace(order, rng);
+        if (!continuing && shuffle) shuffleInPlace(order, rng);
         ctx.progress.epochStart(epoch, epochs, Math.ceil(data.train.count / batchSize));
-        const [loss, ...metrics] = await trainEpoch(trainer, data, order, batchSize, epoch, ctx);
+        const outcome = await trainEpoch(trainer, data, order, batchSize, epoch, ctx, continuing ? cursor : undefined);
+        if (!outcome.done) {
+          await checkpoint('interrupt', { epoch, step: outcome.step, sums: outcome.sums, order: order.slice(), within: true });
+          throw new Error(`interrupted in epoch ${epoch} after batch ${outcome.step}${every === 'none' ? '' : '; checkpoint written'}`);
+        }
+        const [loss, ...metrics] = outcome.means;
         const [valLoss, ...valMetrics] = data.val.count > 0 ? await evaluateSplit(model, data.val, data.inputShape, data.targetShape, ctx.spec.evaluate.batchSize) : [];
         const names = ctx.spec.compile.metrics;
         const logs: EpochLogs = {
@@ -103,23 +144,43 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
         ctx.runDir.appendJsonl(RUN_FILES.metrics, logs);
         ctx.progress.epochEnd(epoch, logs as unknown as Record<string, number>);
         ctx.log.info({ ...logs, tensors: tf.memory().numTensors }, 'epoch end');
+        const improved = tracker && tracker !== stopper ? tracker.update(logs).improved : false;
         if (stopper) {
-          const { improved, stop } = stopper.update(logs);
-          if (improved && earlyStopping?.restoreBestWeights) best = snapshot(model);
-          stoppedEarly = stop && epoch < epochs;
+          const result = stopper.update(logs);
+          if (result.improved && earlyStopping?.restoreBestWeights) best = snapshot(model);
+          stoppedEarly = result.stop && epoch < epochs;
           if (stoppedEarly) ctx.log.info({ epoch, bestEpoch: stopper.bestEpoch }, 'early stopping');
+          if (tracker === stopper && result.improved) await checkpoint('best', { epoch: epoch + 1, step: 0, sums: [], order: order.slice() });
         }
+        if (improved) await checkpoint('best', { epoch: epoch + 1, step: 0, sums: [], order: order.slice() });
+        if (typeof every === 'number' && epoch % every === 0) await checkpoint('epoch', { epoch: epoch + 1, step: 0, sums: [], order: order.slice() });
       }
     } finally {
       trainer.dispose();
     }
     if (best) {
-      const tensors = best.map((w) => tf.tensor(w.values, w.shape));
-      model.setWeights(tensors);
-      tf.dispose(tensors);
+      setWeights(model, best);
       ctx.log.info({ epoch: stopper?.bestEpoch }, 'restored the best weights');
     }
     await saveModel(model, ctx.runDir);
     return { model, history, stoppedEarly, bestEpoch: stopper?.bestEpoch };
   },
 };
+
+/** Puts a checkpoint back: weights, optimizer, random generators, early stopping, and the epochs already logged. */
+async function resumeFrom(cp: Checkpoint, model: tf.LayersModel, trainer: Trainer, trackers: { stopper?: EarlyStopping; tracker?: EarlyStopping }, ctx: StageContext) {
+  if (cp.trainer !== trainer.kind || cp.backend !== tf.getBackend()) {
+    ctx.log.warn(`the checkpoint was written by the ${cp.trainer} trainer on ${cp.backend}; resuming with ${trainer.kind} on ${tf.getBackend()}: the result will not be identical to an uninterrupted run`);
+  }
+  setWeights(model, cp.weights);
+  if (cp.optimizer.missing) ctx.log.warn(`the checkpoint has no optimizer state (${cp.optimizer.missing}); the optimizer starts afresh, so the result will differ from an uninterrupted run`);
+  await trainer.setState(cp.optimizer);
+  if (cp.random.global) restoreGlobalRandom(cp.random.global);
+  if (trackers.stopper && cp.earlyStopping?.stopper) trackers.stopper.restore(cp.earlyStopping.stopper);
+  if (trackers.tracker && trackers.tracker !== trackers.stopper && cp.earlyStopping?.best) trackers.tracker.restore(cp.earlyStopping.best);
+  const history = ctx.runDir.readJsonl<EpochLogs>(RUN_FILES.metrics).filter((l) => l.epoch < cp.cursor.epoch);
+  // Epochs logged after the checkpoint (checkpoint: best, or every N) are trained again: drop their lines.
+  ctx.runDir.setJsonl(RUN_FILES.metrics, history);
+  ctx.log.info({ epoch: cp.cursor.epoch, step: cp.cursor.step, reason: cp.reason }, 'resumed from the checkpoint');
+  return { cursor: cp.cursor, rng: shuffleRandom(ctx.seed, cp.random.shuffle), history, best: cp.best ? [...cp.best] : undefined };
+}

@@ -2,6 +2,7 @@ import * as tf from '../backend/tf.js';
 import type { OptimizerSpec } from '../pipeline/spec.js';
 import { FUSED_BACKENDS, KERNELS, registerFusedKernels } from './kernels.js';
 import { baseLearningRate } from './lr-schedule.js';
+import type { OptimizerState } from './trainer.js';
 
 const f = Math.fround;
 
@@ -50,6 +51,27 @@ export class FusedOptimizer {
       this.accBeta1 = f(this.accBeta1 * f(this.spec.adam.beta1));
       this.accBeta2 = f(this.accBeta2 * f(this.spec.adam.beta2));
     }
+  }
+
+  /** Slot values and Adam's beta powers, copied out (the slots are updated in place). */
+  getState(): OptimizerState {
+    const arrays = this.slots.flatMap((slots, i) => slots.map((t, k) => ({ name: `slot/${i}/${k}`, shape: t.shape, values: (t.dataSync() as Float32Array).slice() })));
+    return { arrays, scalars: { accBeta1: this.accBeta1, accBeta2: this.accBeta2 } };
+  }
+
+  /** Puts saved slots and scalars back; the state must come from the same optimizer and model. */
+  setState(state: OptimizerState): void {
+    const byName = new Map(state.arrays.map((a) => [a.name, a]));
+    this.slots.forEach((slots, i) => slots.forEach((t, k) => {
+      // By position: layer names carry process-wide counters, positions do not.
+      const name = `slot/${i}/${k}`;
+      const saved = byName.get(name);
+      if (!saved || saved.values.length !== t.size) throw new Error(`the checkpoint has no optimizer slot '${name}' of ${t.size} values: it was written for another model or optimizer`);
+      slots[k] = tf.tensor(saved.values, t.shape);
+      t.dispose();
+    }));
+    this.accBeta1 = state.scalars['accBeta1'] ?? this.accBeta1;
+    this.accBeta2 = state.scalars['accBeta2'] ?? this.accBeta2;
   }
 
   private kernelFor(): { kernel: string; attrs: Record<string, number> } {

@@ -3,6 +3,17 @@ import type { OptimizerSpec } from '../pipeline/spec.js';
 import { buildForward, compiledOf, type CompiledParts } from './forward.js';
 import { FusedOptimizer, fusedSupported, type FusedOptimizerSpec } from './fused-optimizer.js';
 
+/** A float32 array with its name and shape: how weights and optimizer slots go into a checkpoint. */
+export interface NamedArray { readonly name: string; readonly shape: readonly number[]; readonly values: Float32Array }
+
+/** The optimizer's whole state: its slot arrays (moments, accumulators) and scalars (step counts, beta powers). */
+export interface OptimizerState {
+  readonly arrays: readonly NamedArray[];
+  readonly scalars: Readonly<Record<string, number>>;
+  /** Why the state could not be saved (tfjs's adamax has no getWeights): a resume then restarts the optimizer. */
+  readonly missing?: string;
+}
+
 /** Runs training batches; each batch's loss and metrics stay on the backend until `flush`. */
 export interface Trainer {
   readonly kind: 'fused' | 'keras';
@@ -11,6 +22,9 @@ export interface Trainer {
   flush(): number[][];
   /** Changes the optimizer's learning rate from the next step on (learning-rate schedules). */
   setLearningRate(lr: number): void;
+  /** The optimizer state, for a checkpoint (call after flush). */
+  getState(): Promise<OptimizerState>;
+  setState(state: OptimizerState): Promise<void>;
   dispose(): void;
 }
 
@@ -53,6 +67,14 @@ class FusedTrainer implements Trainer {
     this.optimizer.learningRate = lr;
   }
 
+  async getState(): Promise<OptimizerState> {
+    return this.optimizer.getState();
+  }
+
+  async setState(state: OptimizerState): Promise<void> {
+    this.optimizer.setState(state);
+  }
+
   flush(): number[][] {
     const out = this.pending.map((ts) => ts.map((t) => t.dataSync()[0]!));
     tf.dispose(this.pending.flat());
@@ -89,6 +111,25 @@ class KerasTrainer implements Trainer {
     const out = this.pending;
     this.pending = [];
     return out;
+  }
+
+  async getState(): Promise<OptimizerState> {
+    let weights;
+    try {
+      weights = await this.model.optimizer.getWeights();
+    } catch (err) {
+      return { arrays: [], scalars: {}, missing: (err as Error).message };
+    }
+    const arrays = weights.map((w) => ({ name: w.name, shape: w.tensor.shape, values: Float32Array.from(w.tensor.dataSync()) }));
+    return { arrays, scalars: {} };
+  }
+
+  async setState(state: OptimizerState): Promise<void> {
+    if (state.missing) return;
+    const tensors = state.arrays.map((a) => ({ name: a.name, tensor: tf.tensor(a.values, [...a.shape]) }));
+    // tfjs optimizers recompute derived scalars (Adam's beta powers) from the iteration count.
+    await this.model.optimizer.setWeights(tensors);
+    tf.dispose(tensors.map((t) => t.tensor));
   }
 
   dispose(): void {}

@@ -54,7 +54,7 @@ describe('runner run (end to end)', () => {
   it('writes the spec as given and as resolved', () => {
     expect(readFileSync(join(dir, 'spec.yaml'), 'utf8')).toBe(readFileSync(join(work, 'tiny.yaml'), 'utf8'));
     const resolved = parse(readFileSync(join(dir, 'resolved.yaml'), 'utf8'));
-    expect(resolved.train).toEqual({ epochs: 3, batchSize: 32, shuffle: true });
+    expect(resolved.train).toEqual({ epochs: 3, batchSize: 32, shuffle: true, checkpoint: 1 });
     // resolved.yaml is itself a valid spec that means the same thing.
     expect(loadSpec(join(dir, 'resolved.yaml')).spec).toEqual(resolved);
   });
@@ -67,7 +67,7 @@ describe('runner run (end to end)', () => {
       ['load:done', 'normalize:done', 'build:done', 'compile:done', 'fit:done', 'evaluate:done']);
     for (const s of run['stages']) expect(s.durationMs).toBeGreaterThanOrEqual(0);
     expect(run['versions']).toEqual({ runner: '0.1.0', node: process.versions.node, tfjs: tf.version.tfjs });
-    expect(run['spec']).toEqual({ file: 'tiny.yaml', overrides: ['train.epochs=3'] });
+    expect(run['spec']).toEqual({ file: 'tiny.yaml', dir: work, overrides: ['train.epochs=3'] });
     expect(run['host'].cores).toBeGreaterThan(0);
     expect(run['data']).toMatchObject({ dataset: 'mnist', source: 'embedded', counts: { train: 240, validation: 60, test: 100 } });
     expect(Date.parse(run['endedAt'])).toBeGreaterThanOrEqual(Date.parse(run['startedAt']));
@@ -189,7 +189,7 @@ describe('runner validate', () => {
   it('prints the resolved spec with --print, overrides applied', async () => {
     const r = await runner(['validate', 'tiny.yaml', '--print', '--set', 'train.batchSize=64']);
     expect(r.exitCode).toBe(0);
-    expect(parse(r.stdout).train).toEqual({ epochs: 2, batchSize: 64, shuffle: true });
+    expect(parse(r.stdout).train).toEqual({ epochs: 2, batchSize: 64, shuffle: true, checkpoint: 1 });
   });
 
   it('validates the shipped experiments', async () => {

@@ -32,7 +32,7 @@ function problemsOf(file: string, set: string[] = []): string[] {
 describe('loadSpec', () => {
   it('fills defaults and keeps the given values', () => {
     const { spec, resolvedYaml } = loadSpec(write('good.yaml', GOOD));
-    expect(spec.train).toEqual({ epochs: 2, batchSize: 32, shuffle: true });
+    expect(spec.train).toEqual({ epochs: 2, batchSize: 32, shuffle: true, checkpoint: 1 });
     expect(spec.compile.optimizer).toEqual({ adam: { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } });
     expect(spec.evaluate.metrics).toEqual(['loss', 'accuracy', 'confusionMatrix', 'perClass']);
     expect(spec.model.layers[0]).toEqual({ dense: { units: 16, activation: 'relu', useBias: true, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' } });

@@ -1,0 +1,140 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resumeCommand } from '../../src/commands/resume.js';
+import { runExperiment, type RunOutcome } from '../../src/commands/run.js';
+import { silentProgress } from '../../src/cli/progress.js';
+import { RunnerError } from '../../src/pipeline/errors.js';
+import type { Progress } from '../../src/pipeline/stage.js';
+import { FIXTURES, readJson } from '../helpers.js';
+
+const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'runner-resume-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const TINY = join(FIXTURES, 'tiny-mlp.yaml');
+
+/** metrics.jsonl without the timings, which no two runs share. */
+function curves(dir: string): Record<string, number>[] {
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+    const { seconds: _s, ...rest } = JSON.parse(l) as Record<string, number>;
+    return rest;
+  });
+}
+
+/** Everything a finished run computed: per-epoch values, test summary, and the weights' bytes. */
+function results(dir: string) {
+  const { ...summary } = readJson(join(dir, 'summary.json')) as Record<string, unknown>;
+  return { curves: curves(dir), summary, weights: readFileSync(join(dir, 'model', 'weights.bin')) };
+}
+
+/** A progress that aborts the run once epoch `epoch` has trained `batches` batches (0: at the end of the epoch before). */
+function abortAt(epoch: number, batches: number, controller: AbortController): Progress {
+  let current = 0;
+  return {
+    epochStart: (e) => (current = e),
+    batch: (done) => {
+      if (current === epoch && done === batches) controller.abort();
+    },
+    epochEnd: (e) => {
+      if (batches === 0 && e === epoch - 1) controller.abort();
+    },
+  };
+}
+
+// Every piece of training state at once: momentum slots, dropout, a schedule, early stopping keeping its best weights.
+const SET = [
+  'train.epochs=4',
+  'train.lrSchedule={"stepDecay":{"every":2,"factor":0.5}}',
+  'train.earlyStopping={"monitor":"val_loss","patience":3,"restoreBestWeights":true}',
+];
+
+describe.each(['cpu', 'wasm'] as const)('interrupt and resume on %s', (backend) => {
+  const out = join(work, backend);
+  let whole: RunOutcome;
+
+  it.each([
+    { name: 'mid-epoch', epoch: 2, batches: 3, optimizer: [] as string[] },
+    { name: 'at an epoch boundary', epoch: 3, batches: 0, optimizer: [] as string[] },
+    { name: 'mid-epoch with SGD and Nesterov momentum', epoch: 3, batches: 5, optimizer: ['compile.optimizer={"sgd":{"learningRate":0.1,"momentum":0.9,"nesterov":true}}'] },
+  ])('ends $name exactly as the uninterrupted run', async ({ epoch, batches, optimizer }) => {
+    const set = [...SET, ...optimizer];
+    whole = await runExperiment({ spec: TINY, set, out, backend, progress: silentProgress });
+    expect(whole.status).toBe('completed');
+    const controller = new AbortController();
+    const cut = await runExperiment({ spec: TINY, set, out, backend, progress: abortAt(epoch, batches, controller), signal: controller.signal });
+    expect(cut.status).toBe('interrupted');
+    expect(cut.exitCode).toBe(130);
+    const state = readJson(join(cut.runDir, 'checkpoint', 'state.json')) as { reason: string; cursor: { epoch: number; step: number } };
+    expect(state).toMatchObject({ reason: 'interrupt', cursor: { epoch, step: batches } });
+    expect(curves(cut.runDir)).toHaveLength(epoch - 1);
+
+    const resumed = await resumeCommand({ run: cut.runDir, progress: silentProgress });
+    expect(resumed.status).toBe('completed');
+    const [a, b] = [results(whole.runDir), results(resumed.runDir)];
+    expect(b.curves).toEqual(a.curves);
+    expect(b.weights.equals(a.weights)).toBe(true);
+    expect(b.summary).toEqual(a.summary);
+    const record = readJson(join(resumed.runDir, 'run.json')) as { status: string; resumes: { epoch: number; batch: number }[] };
+    expect(record.status).toBe('completed');
+    expect(record.resumes).toEqual([expect.objectContaining({ epoch, batch: batches })]);
+  });
+});
+
+describe('checkpoints', () => {
+  const out = join(work, 'policy');
+
+  it('writes none with train.checkpoint none, and resume then says there is nothing to resume from (exit 2)', async () => {
+    const controller = new AbortController();
+    const cut = await runExperiment({ spec: TINY, set: ['train.checkpoint=none', 'train.epochs=3'], out, progress: abortAt(2, 2, controller), signal: controller.signal });
+    expect(cut.status).toBe('interrupted');
+    expect(existsSync(join(cut.runDir, 'checkpoint'))).toBe(false);
+    const err = await resumeCommand({ run: cut.runDir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunnerError);
+    expect((err as RunnerError).exitCode).toBe(2);
+    expect((err as RunnerError).message).toContain('has no checkpoint to resume from');
+  });
+
+  it('keeps only the latest checkpoint, every N epochs', async () => {
+    const run = await runExperiment({ spec: TINY, set: ['train.checkpoint=2', 'train.epochs=5'], out });
+    const files = readdirSync(join(run.runDir, 'checkpoint'));
+    expect(files.filter((f) => f.startsWith('arrays-'))).toHaveLength(1);
+    expect((readJson(join(run.runDir, 'checkpoint', 'state.json')) as { cursor: { epoch: number } }).cursor.epoch).toBe(5);
+  });
+
+  it('refuses a damaged checkpoint and a completed run, naming what is wrong', async () => {
+    const controller = new AbortController();
+    const cut = await runExperiment({ spec: TINY, set: ['train.epochs=3'], out, progress: abortAt(2, 2, controller), signal: controller.signal });
+    const dir = join(cut.runDir, 'checkpoint');
+    const arrays = readdirSync(dir).find((f) => f.startsWith('arrays-'))!;
+    const bytes = readFileSync(join(dir, arrays));
+    bytes[100] = bytes[100]! ^ 0xff;
+    writeFileSync(join(dir, arrays), bytes);
+    await expect(resumeCommand({ run: cut.runDir })).rejects.toThrow('does not match its sha256');
+    const done = await runExperiment({ spec: TINY, out });
+    await expect(resumeCommand({ run: done.runDir })).rejects.toThrow('has already completed');
+  });
+});
+
+describe('runner resume (CLI, real SIGINT)', () => {
+  it('continues a run stopped with Ctrl-C to the same weights as a run never stopped', async () => {
+    const spec = new URL('../../experiments/mnist-mlp.yaml', import.meta.url).pathname;
+    const args = ['run', spec, '--set', 'train.epochs=5', '--backend', 'wasm'];
+    const whole = await execa('node', [BIN, ...args, '--out', join(work, 'cli-a')], { cwd: work, reject: false });
+    expect(whole.exitCode, whole.stderr).toBe(0);
+    const child = execa('node', [BIN, ...args, '--out', join(work, 'cli-b')], { cwd: work, reject: false });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (/epoch 1\/5/.test(chunk.toString())) child.kill('SIGINT');
+    });
+    const cut = await child;
+    expect(cut.exitCode, cut.stderr).toBe(130);
+    expect(cut.stderr).toContain('continue it with: runner resume');
+    const dirOf = (o: string) => join(work, o, readdirSync(join(work, o))[0]!);
+    const resumed = await execa('node', [BIN, 'resume', dirOf('cli-b')], { cwd: work, reject: false });
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    const [a, b] = [results(dirOf('cli-a')), results(dirOf('cli-b'))];
+    expect(b.curves).toEqual(a.curves);
+    expect(b.weights.equals(a.weights)).toBe(true);
+  });
+});
