@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { interruptSignal } from './cli/interrupt.js';
 import { streamProgress } from './cli/progress.js';
-import { EXIT, exitCodeOf, formatError } from './pipeline/errors.js';
+import { EXIT, exitCodeOf, formatError, RunnerError } from './pipeline/errors.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -37,6 +37,28 @@ export async function main(argv: readonly string[]): Promise<number> {
       });
       (outcome.status === 'completed' ? process.stdout : process.stderr).write(printOutcome(outcome));
       exitCode = outcome.exitCode;
+    });
+
+  program
+    .command('reproduce')
+    .description('rerun a run from its resolved.yaml and seed into a new folder; --verify compares the two value by value')
+    .argument('<run>', 'run folder or unique id prefix')
+    .option('--verify', 'compare per-epoch metrics, test summary and weights with the original: identical (bitwise) or exit 1')
+    .option('--tolerance <x>', 'with --verify, accept absolute differences up to x (e.g. across backends)', (v) => Number(v))
+    .option('--out <dir>', 'folder for the new run (default: beside the original)')
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .addOption(new Option('--backend <name>', 'the backend to rerun on (default: the one the run used)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .action(async (run: string, opts: { verify?: boolean; tolerance?: number; out?: string; runsDir: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
+      if (opts.tolerance !== undefined && !(opts.tolerance >= 0)) throw new RunnerError(`--tolerance: expected a number >= 0, got '${String(opts.tolerance)}'`);
+      const { reproduceCommand } = await import('./commands/reproduce.js');
+      const result = await reproduceCommand({
+        run, ...opts,
+        progress: streamProgress(process.stderr),
+        warn: (m) => process.stderr.write(`runner: warning: ${m}\n`),
+        signal: interruptSignal(),
+      });
+      (result.exitCode === 0 ? process.stdout : process.stderr).write(result.output);
+      exitCode = result.exitCode;
     });
 
   program

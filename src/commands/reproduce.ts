@@ -1,0 +1,89 @@
+import { dirname, join } from 'node:path';
+import type { BackendChoice } from '../backend/select.js';
+import { describeEnvironment } from '../pipeline/environment.js';
+import { EXIT, RunnerError } from '../pipeline/errors.js';
+import { loadSpec } from '../pipeline/load-spec.js';
+import { readRun, resolveRunArgs, type RunView } from '../pipeline/run-reader.js';
+import { RUN_FILES } from '../pipeline/run-dir.js';
+import { specHash } from '../pipeline/spec-hash.js';
+import type { Progress } from '../pipeline/stage.js';
+import { verifyRuns, type Verification } from '../pipeline/verify.js';
+import { printOutcome } from './report-run.js';
+import { specDirOf } from './resume.js';
+import { runExperiment } from './run.js';
+
+export interface ReproduceOptions {
+  readonly run: string;
+  readonly runsDir?: string;
+  readonly verify?: boolean;
+  readonly tolerance?: number;
+  readonly backend?: BackendChoice;
+  readonly out?: string;
+  readonly progress?: Progress;
+  readonly warn?: (msg: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Most differences listed before "and N more". */
+const MAX_LISTED = 20;
+
+/**
+ * `runner reproduce`: reruns a run from its own resolved.yaml (and so its seed) into a new
+ * folder beside it, on the backend it used; with --verify, compares the two value by value.
+ */
+export async function reproduceCommand(opts: ReproduceOptions): Promise<{ exitCode: number; output: string; runDir: string }> {
+  const [dir] = resolveRunArgs([opts.run], opts.runsDir);
+  const original = readRun(dir!);
+  if (opts.verify && original.status !== 'completed') {
+    throw new RunnerError(`${original.id} is ${original.status}: only a completed run can be verified`, 2, original.status === 'interrupted' ? ['finish it first with runner resume'] : []);
+  }
+  const warn = opts.warn ?? (() => {});
+  const specDir = specDirOf(original);
+  const resolvedFile = join(original.dir, RUN_FILES.resolved);
+  const { spec } = loadSpec(resolvedFile, [], specDir);
+  const recordedHash = original.record['specHash'] as string | undefined;
+  if (recordedHash && specHash(spec) !== recordedHash) {
+    warn(`${resolvedFile} has been edited since the run (spec hash ${specHash(spec).slice(0, 12)}, recorded ${recordedHash.slice(0, 12)}): the rerun uses the edited values`);
+  }
+  const recordedBackend = (original.record['backend'] as { used?: BackendChoice } | undefined)?.used;
+  const backend = opts.backend ?? recordedBackend ?? spec.backend;
+  for (const w of environmentDifferences(original, await describeEnvironment(specDir), backend)) warn(w);
+
+  const outcome = await runExperiment({
+    spec: resolvedFile, specDir, out: opts.out ?? dirname(original.dir), backend, reproduces: original.id,
+    progress: opts.progress, warn, signal: opts.signal, argv: ['reproduce', original.dir],
+  });
+  const lines = [printOutcome(outcome).trimEnd()];
+  if (outcome.status !== 'completed') return { exitCode: outcome.exitCode, output: `${lines.join('\n')}\n`, runDir: outcome.runDir };
+  const rerun = readRun(outcome.runDir);
+  const oldData = (original.record['data'] as { sha256?: string } | undefined)?.sha256;
+  const newData = (rerun.record['data'] as { sha256?: string } | undefined)?.sha256;
+  if (oldData && newData && oldData !== newData) warn(`the data differ from the original run's (fingerprint ${newData.slice(0, 12)}, recorded ${oldData.slice(0, 12)})`);
+  if (!opts.verify) return { exitCode: EXIT.ok, output: `${lines.join('\n')}\n`, runDir: outcome.runDir };
+  const v = verifyRuns(original, rerun, opts.tolerance ?? 0);
+  lines.push(...verificationLines(v, original, rerun, opts.tolerance ?? 0));
+  return { exitCode: v.beyond.length ? EXIT.failed : EXIT.ok, output: `${lines.join('\n')}\n`, runDir: outcome.runDir };
+}
+
+/** Versions and backend that differ from the original run's: identity is not to be expected then. */
+function environmentDifferences(original: RunView, env: Awaited<ReturnType<typeof describeEnvironment>>, backend: string): string[] {
+  const out: string[] = [];
+  const versions = (original.record['versions'] ?? {}) as Record<string, string>;
+  for (const [k, v] of Object.entries(env.versions)) {
+    if (versions[k] !== undefined && versions[k] !== v) out.push(`${k} is ${v} here but was ${versions[k]} for the original run: results may differ`);
+  }
+  const used = (original.record['backend'] as { used?: string } | undefined)?.used;
+  if (used && backend !== used) out.push(`the original run used the ${used} backend; this one asks for ${backend}: floating-point results will differ`);
+  return out;
+}
+
+function verificationLines(v: Verification, a: RunView, b: RunView, tolerance: number): string[] {
+  const what = `${v.compared.epochs} epochs (${v.compared.values} values), ${v.compared.summaryValues} test-summary values, ${v.compared.weights.toLocaleString('en-US')} weights`;
+  if (v.identical) return [`verify: identical to ${a.id}: ${what}, bitwise (weights sha256 ${v.weightsSha256.a.slice(0, 16)})`];
+  if (v.beyond.length === 0) return [`verify: within tolerance ${tolerance} of ${a.id}: ${what}; largest difference ${v.maxDiff.toExponential(2)}`];
+  const shown = v.beyond.slice(0, MAX_LISTED).map((d) => `  ${d.where}: ${fmt(d.a)} (original) vs ${fmt(d.b)} (${b.id.slice(-6)}), difference ${Number.isFinite(d.diff) ? d.diff.toExponential(2) : 'n/a'}`);
+  if (v.beyond.length > MAX_LISTED) shown.push(`  and ${v.beyond.length - MAX_LISTED} more`);
+  return [`verify: ${v.beyond.length} difference${v.beyond.length === 1 ? '' : 's'} beyond tolerance ${tolerance} from ${a.id} (compared ${what}):`, ...shown];
+}
+
+const fmt = (x: number | string) => (typeof x === 'number' ? String(x) : `'${x}'`);
