@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// One cache folder per test run (stage cache, decompressed IDX files), removed at the end: no
+// test sees a developer's cache or what an earlier run left.
+const cache = mkdtempSync(join(tmpdir(), 'runner-test-cache-'));
+process.on('exit', () => rmSync(cache, { recursive: true, force: true }));
 
 export default defineConfig({
   test: {
@@ -9,9 +15,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     env: {
-      // Tests never reach the network and never read a developer's dataset cache.
+      // Tests never reach the network.
       RUNNER_OFFLINE: '1',
-      RUNNER_CACHE: join(tmpdir(), 'runner-test-cache-none'),
+      RUNNER_CACHE: cache,
     },
   },
 });

@@ -23,12 +23,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--set <key.path=value>', 'override one spec value (repeatable), e.g. train.epochs=1', collect, [])
     .option('--out <dir>', 'folder that holds the run folders', 'runs')
     .addOption(new Option('--backend <name>', 'override the spec backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .option('--no-cache', 'recompute load and normalize even when the stage cache has them')
     .addOption(new Option('--sweep-meta <json>', 'set by runner sweep on its trials').hideHelp())
-    .action(async (spec: string, opts: { set: string[]; out: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; sweepMeta?: string }) => {
+    .action(async (spec: string, opts: { set: string[]; out: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; sweepMeta?: string; cache: boolean }) => {
       const { runExperiment } = await import('./commands/run.js');
       const { printOutcome } = await import('./commands/report-run.js');
       const outcome = await runExperiment({
-        spec, set: opts.set, out: opts.out, backend: opts.backend,
+        spec, set: opts.set, out: opts.out, backend: opts.backend, noCache: !opts.cache,
         progress: streamProgress(process.stderr),
         warn: (m) => process.stderr.write(`runner: warning: ${m}\n`),
         signal: interruptSignal(),
@@ -48,11 +49,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <dir>', 'folder for the new run (default: beside the original)')
     .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
     .addOption(new Option('--backend <name>', 'the backend to rerun on (default: the one the run used)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
-    .action(async (run: string, opts: { verify?: boolean; tolerance?: number; out?: string; runsDir: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
+    .option('--no-cache', 'recompute load and normalize (verify the data pipeline too)')
+    .action(async (run: string, { cache, ...opts }: { verify?: boolean; tolerance?: number; out?: string; runsDir: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; cache: boolean }) => {
       if (opts.tolerance !== undefined && !(opts.tolerance >= 0)) throw new RunnerError(`--tolerance: expected a number >= 0, got '${String(opts.tolerance)}'`);
       const { reproduceCommand } = await import('./commands/reproduce.js');
       const result = await reproduceCommand({
-        run, ...opts,
+        run, ...opts, noCache: !cache,
         progress: streamProgress(process.stderr),
         warn: (m) => process.stderr.write(`runner: warning: ${m}\n`),
         signal: interruptSignal(),

@@ -22,6 +22,7 @@ export interface ReproduceOptions {
   readonly progress?: Progress;
   readonly warn?: (msg: string) => void;
   readonly signal?: AbortSignal;
+  readonly noCache?: boolean;
 }
 
 /** Most differences listed before "and N more". */
@@ -51,7 +52,7 @@ export async function reproduceCommand(opts: ReproduceOptions): Promise<{ exitCo
 
   const outcome = await runExperiment({
     spec: resolvedFile, specDir, out: opts.out ?? dirname(original.dir), backend, reproduces: original.id,
-    progress: opts.progress, warn, signal: opts.signal, argv: ['reproduce', original.dir],
+    progress: opts.progress, warn, signal: opts.signal, argv: ['reproduce', original.dir], noCache: opts.noCache,
   });
   const lines = [printOutcome(outcome).trimEnd()];
   if (outcome.status !== 'completed') return { exitCode: outcome.exitCode, output: `${lines.join('\n')}\n`, runDir: outcome.runDir };

@@ -16,6 +16,7 @@ export interface ResumeOptions {
   readonly progress?: Progress;
   readonly warn?: (msg: string) => void;
   readonly signal?: AbortSignal;
+  readonly noCache?: boolean;
 }
 
 /** Where a run's relative data paths point from: recorded since run.json has spec.dir, else the spec file's folder. */
@@ -46,5 +47,5 @@ export async function resumeCommand(opts: ResumeOptions): Promise<RunOutcome> {
   delete record['endedAt'];
   const resumes = (record['resumes'] as unknown[] | undefined) ?? [];
   record['resumes'] = [...resumes, { at: new Date().toISOString(), epoch: checkpoint.cursor.epoch, batch: checkpoint.cursor.step, checkpoint: checkpoint.reason, backend: backend.used }];
-  return executeRun({ spec, specDir, runDir: RunDir.open(run.dir), record, backend, opts, resume: checkpoint });
+  return executeRun({ spec, specDir, runDir: RunDir.open(run.dir), record, backend, opts, resume: checkpoint, noCache: opts.noCache });
 }

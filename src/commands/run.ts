@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { BackendChoice, BackendInfo } from '../backend/select.js';
@@ -7,13 +8,15 @@ import { silentProgress } from '../cli/progress.js';
 import { prefetchDataset } from '../data/resolve.js';
 import { describeEnvironment } from '../pipeline/environment.js';
 import { EXIT, messageOf } from '../pipeline/errors.js';
-import { executeStages, type StageRecord } from '../pipeline/execute.js';
+import { executeStages, type ExecuteHooks, type StageRecord } from '../pipeline/execute.js';
 import { loadSpec } from '../pipeline/load-spec.js';
 import { parseOverride } from '../pipeline/overrides.js';
 import { RUN_FILES, RUN_FORMAT, RunDir } from '../pipeline/run-dir.js';
 import type { Progress, StageContext } from '../pipeline/stage.js';
 import { specHash, variantHash } from '../pipeline/spec-hash.js';
 import { isTable, type ExperimentSpec } from '../pipeline/spec.js';
+import { dataCacheKey, readDataCache, writeDataCache } from '../stages/data-cache.js';
+import type { Prepared } from '../stages/types.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 import { seedGlobalRandom } from '../train/random.js';
 
@@ -33,6 +36,8 @@ export interface RunOptions {
   readonly reproduces?: string;
   /** Set by `runner sweep` on its trials: which sweep, and what it ranks by. */
   readonly sweepMeta?: Record<string, unknown>;
+  /** Recompute load and normalize even when the stage cache has them (--no-cache). */
+  readonly noCache?: boolean;
 }
 
 export interface RunOutcome {
@@ -59,7 +64,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunOutcome> {
   runDir.write(RUN_FILES.spec, text);
   runDir.write(RUN_FILES.resolved, resolvedYaml);
   const record = initialRecord(runDir, spec, backend, new Date(), opts, specDir);
-  return executeRun({ spec, specDir, runDir, record, backend, environment, opts });
+  return executeRun({ spec, specDir, runDir, record, backend, environment, opts, noCache: opts.noCache });
 }
 
 /** What executeRun needs: a validated spec, its run folder and record, and the backend in use. */
@@ -72,6 +77,8 @@ export interface RunStart {
   readonly environment?: Promise<Record<string, unknown>>;
   readonly opts: Pick<RunOptions, 'progress' | 'warn' | 'signal'>;
   readonly resume?: Checkpoint;
+  /** Recompute load and normalize even when the stage cache has them. */
+  readonly noCache?: boolean;
 }
 
 /** Loads TensorFlow.js and the backend; seeds nothing yet. */
@@ -95,7 +102,8 @@ export async function executeRun(start: RunStart): Promise<RunOutcome> {
     if (env) Object.assign(record, env);
     save();
   });
-  const log = runLogger(runDir, opts.warn);
+  const warnings: string[] = [];
+  const log = runLogger(runDir, opts.warn, warnings);
   interruptCleanup(() => {
     Object.assign(record, { status: 'interrupted', endedAt: new Date().toISOString() });
     save();
@@ -116,7 +124,7 @@ export async function executeRun(start: RunStart): Promise<RunOutcome> {
   const result = await executeStages(STAGES, ctx, (stages) => {
     record['stages'] = stages;
     save();
-  });
+  }, Date.now, dataCacheHooks(start, ctx, warnings));
 
   await recorded;
   interruptCleanup(undefined);
@@ -134,6 +142,35 @@ export async function executeRun(start: RunStart): Promise<RunOutcome> {
   (result.outputs.get('compile') as { model?: TF.LayersModel } | undefined)?.model?.dispose();
   const summary = result.outputs.get('evaluate') as Record<string, unknown> | undefined;
   return { exitCode: status === 'completed' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed, status, runDir: runDir.path, id: runDir.id, stages: result.stages, summary, error, backend };
+}
+
+/**
+ * The stage cache around load and normalize: their outputs from an entry for the same data and
+ * preprocessing (recorded as `cached` in run.json), or, after they ran, a new entry.
+ */
+function dataCacheHooks(start: RunStart, ctx: StageContext, warnings: readonly string[]): ExecuteHooks {
+  const key = start.noCache ? undefined : dataCacheKey(start.spec, start.specDir);
+  const hit = key ? readDataCache(key, (why) => ctx.log.warn(why)) : undefined;
+  ctx.annotate('cached', hit ? ['load', 'normalize'] : []);
+  if (hit) {
+    ctx.annotate('data', hit.data);
+    ctx.runDir.writeJson(RUN_FILES.preprocess, hit.preprocess);
+    for (const w of hit.warnings) ctx.log.warn(w);
+    ctx.log.info({ key }, 'load and normalize from the stage cache');
+    return { preset: new Map<string, unknown>([['load', undefined], ['normalize', hit.prepared]]) };
+  }
+  if (!key) return {};
+  return {
+    onDone: (stage, output) => {
+      if (stage !== 'normalize') return;
+      try {
+        const preprocess = JSON.parse(readFileSync(ctx.runDir.file(RUN_FILES.preprocess), 'utf8')) as unknown;
+        writeDataCache(key, { prepared: output as Prepared, data: start.record['data'], preprocess, warnings: [...warnings] });
+      } catch (err) {
+        ctx.log.warn(`could not write the stage cache: ${(err as Error).message}`);
+      }
+    },
+  };
 }
 
 /** run.json as it starts: identity, what was asked, and placeholders for what git and the stages will tell. */
@@ -163,14 +200,16 @@ function initialRecord(runDir: RunDir, spec: ExperimentSpec, backend: BackendInf
 }
 
 /** The run's pino log: everything to events.jsonl, warnings also to the person. */
-function runLogger(runDir: RunDir, warn?: (msg: string) => void): Logger {
+function runLogger(runDir: RunDir, warn?: (msg: string) => void, warnings?: string[]): Logger {
   const file = pino.destination({ dest: runDir.file(RUN_FILES.events), sync: true });
   const streams: pino.StreamEntry[] = [{ level: 'debug', stream: file }];
-  if (warn) {
+  if (warn || warnings) {
     // Warnings only: errors reach the person through the run's outcome, not twice.
     const forward = (line: string) => {
       const entry = JSON.parse(line) as { msg: string; level: number };
-      if (entry.level === 40) warn(entry.msg);
+      if (entry.level !== 40) return;
+      warn?.(entry.msg);
+      warnings?.push(entry.msg);
     };
     streams.push({ level: 'warn', stream: { write: forward } });
   }

@@ -75,7 +75,7 @@ function namedFiles(data: ImageDataSpec, specDir: string): { files: Record<Role,
 const searchDirs = (name: 'mnist' | 'fashion-mnist') => [['cache', join(cacheDir(), 'datasets', name)], ['system', SYSTEM_DIRS[name]!]] as const;
 
 /** The IDX files the dataset would be read from, if they are already on disk (nothing is read). */
-function locateIdxFiles(data: ImageDataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
+export function locateIdxFiles(data: ImageDataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
   try {
     const named = namedFiles(data, specDir);
     if (named || data.dataset === 'idx') return named;
@@ -88,6 +88,9 @@ function locateIdxFiles(data: ImageDataSpec, specDir: string): { files: Record<R
   }
   return undefined;
 }
+
+/** Whether resolveDataset would try a download for a dataset not on disk. */
+export const wouldDownload = (data: ImageDataSpec): boolean => data.dataset !== 'idx' && data.download && process.env['RUNNER_OFFLINE'] !== '1';
 
 /** Starts reading the dataset's IDX files in the background, while the rest of the program starts. */
 export function prefetchDataset(data: ImageDataSpec, specDir: string): void {

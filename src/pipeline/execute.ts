@@ -10,6 +10,14 @@ export interface StageRecord {
   durationMs?: number;
   error?: string;
   skippedBecause?: string;
+  /** The output came from the stage cache; the stage did not run. */
+  cached?: boolean;
+}
+
+/** Optional hooks: outputs known in advance (the stage cache), and a callback after each stage that ran. */
+export interface ExecuteHooks {
+  readonly preset?: ReadonlyMap<string, unknown>;
+  readonly onDone?: (stage: string, output: unknown) => void;
 }
 
 /** The outcome of running a plan. */
@@ -26,6 +34,7 @@ export async function executeStages<Ctx>(
   ctx: Ctx,
   onChange: (records: readonly StageRecord[]) => void = () => {},
   now: () => number = Date.now,
+  hooks: ExecuteHooks = {},
 ): Promise<ExecutionResult> {
   const plan = planStages(stages);
   const records: StageRecord[] = plan.map((s) => ({ name: s.name, status: 'pending' }));
@@ -41,6 +50,12 @@ export async function executeStages<Ctx>(
       onChange(records);
       continue;
     }
+    if (hooks.preset?.has(stage.name)) {
+      outputs.set(stage.name, hooks.preset.get(stage.name));
+      Object.assign(rec, { status: 'done', cached: true, durationMs: 0 });
+      onChange(records);
+      continue;
+    }
     const started = now();
     rec.status = 'running';
     rec.startedAt = new Date(started).toISOString();
@@ -49,6 +64,7 @@ export async function executeStages<Ctx>(
       const inputs = Object.fromEntries(stage.needs.map((n) => [n, outputs.get(n)]));
       outputs.set(stage.name, await stage.run(inputs as never, ctx));
       rec.status = 'done';
+      hooks.onDone?.(stage.name, outputs.get(stage.name));
     } catch (error) {
       rec.status = 'failed';
       rec.error = messageOf(error);
