@@ -86,7 +86,7 @@ describe('the stage cache (load and normalize)', () => {
     const r = await cli();
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain('using the embedded fallback');
-    const dir = join(work, 'cli', readdirSync(join(work, 'cli')).sort()[1]!);
+    const dir = join(work, /run: (\S+) \(status/.exec(r.stdout)![1]!);
     expect(recordOf(dir).cached).toEqual(['load', 'normalize']);
   });
 });
