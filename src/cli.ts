@@ -64,6 +64,23 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command('predict')
+    .description("apply a run's model, with its preprocessing, to PNG/IDX images or CSV/JSON rows; prints the class and top-k probabilities (or the value)")
+    .argument('<run>', 'run folder or unique id prefix')
+    .argument('<inputs...>', 'PNG images or IDX files (image runs); CSV or JSON files of rows (table runs)')
+    .option('--json', 'print JSON for scripts')
+    .option('-k, --top <k>', 'how many classes to show', (v) => Number(v), 3)
+    .option('--invert', 'invert image brightness (dark strokes on a light background)')
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .addOption(new Option('--backend <name>', 'the backend to predict on (default: the one the run used)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .action(async (run: string, inputs: string[], opts: { json?: boolean; top: number; invert?: boolean; runsDir: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
+      if (!Number.isInteger(opts.top) || opts.top < 1) throw new RunnerError(`--top: expected an integer >= 1, got '${String(opts.top)}'`);
+      const { predictCommand, formatPredictions } = await import('./commands/predict.js');
+      const predictions = await predictCommand({ run, inputs, ...opts, warn: (m) => process.stderr.write(`runner: warning: ${m}\n`) });
+      process.stdout.write(opts.json ? `${JSON.stringify(predictions, null, 2)}\n` : formatPredictions(predictions));
+    });
+
+  program
     .command('resume')
     .description('continue an interrupted run from its last checkpoint, in the same folder, to the planned epochs')
     .argument('<run>', 'run folder or unique id prefix')

@@ -1,6 +1,6 @@
 import * as tf from '../backend/tf.js';
 import type { LayersModel } from '../backend/tf.js';
-import { fillRows, sizeOf } from '../data/features.js';
+import { fillRows, sizeOf, type Features } from '../data/features.js';
 import { buildForward, compiledOf } from '../train/forward.js';
 import type { Split } from './types.js';
 
@@ -20,6 +20,21 @@ function forwardOf(model: LayersModel): (x: tf.Tensor) => tf.Tensor {
   let f = inference.get(model);
   if (!f) inference.set(model, (f = buildForward(model, false)));
   return f;
+}
+
+/** The model's outputs for rows of features (inference mode, the pass evaluate uses), in chunks; row-major floats. */
+export function predictRows(model: LayersModel, x: Features, count: number, inputShape: readonly number[], batchSize = 256): Float32Array {
+  const xSize = sizeOf(inputShape);
+  const outSize = sizeOf((model.outputs[0]!.shape as number[]).slice(1));
+  const out = new Float32Array(count * outSize);
+  const xBuf = new Float32Array(Math.min(batchSize, count) * xSize);
+  for (let from = 0; from < count; from += batchSize) {
+    const to = Math.min(count, from + batchSize);
+    fillRows(x, xBuf, from, to);
+    const values = tf.tidy(() => forwardOf(model)(tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape])).dataSync());
+    out.set(values, from * outSize);
+  }
+  return out;
 }
 
 /** Where the forward pass of evaluateSplit also writes, per example: the argmax class, or the single output value. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { materialize } from '../../src/data/features.js';
+import { replayImageSteps, type ImagePreprocess } from '../../src/predict/image-replay.js';
 import { normalize } from '../../src/stages/normalize.js';
 import type { LoadOutput } from '../../src/stages/types.js';
 import { readJson, tinyContext } from '../helpers.js';
@@ -67,5 +68,20 @@ describe('normalize', () => {
     const ctx = tinyContext();
     ctx.spec.preprocess = [{ oneHot: { numClasses: 2 } }];
     await expect(normalize.run({ load: data() }, ctx)).rejects.toThrow('numClasses is 2 but the labels go up to 2');
+  });
+});
+
+describe('replayImageSteps (predict)', () => {
+  it.each([
+    { name: 'scale, per-pixel standardize, minMax', steps: [{ scale: { divisor: 255, offset: 0 } }, { standardize: { per: 'feature', epsilon: 1e-7 } }, { minMax: { min: -1, max: 1 } }] },
+    { name: 'global standardize, then scale', steps: [{ standardize: { epsilon: 1e-7 } }, { scale: { divisor: 3, offset: 0.5 } }] },
+  ])('rebuilds from preprocess.json the exact table normalize used: $name', async ({ steps }) => {
+    const ctx = tinyContext();
+    ctx.spec.preprocess = steps as typeof ctx.spec.preprocess;
+    const out = await normalize.run({ load: data() }, ctx);
+    const x = out.train.x as { lut: Float32Array; perFeature: boolean };
+    const replayed = replayImageSteps(readJson(ctx.runDir.file('preprocess.json')) as ImagePreprocess, 4);
+    expect(replayed.perFeature).toBe(x.perFeature);
+    expect(Array.from(replayed.lut)).toEqual(Array.from(x.lut));
   });
 });
