@@ -21,7 +21,7 @@ import { fit } from '../stages/fit.js';
 import { load } from '../stages/load.js';
 import { normalize } from '../stages/normalize.js';
 import type { Prepared } from '../stages/types.js';
-import { measureOverhead } from './overhead.js';
+import { measureOverhead, measureStageCache } from './overhead.js';
 
 /**
  * `npm run bench`: runner's fit stage against plain model.fit on the same model, data and batch
@@ -146,6 +146,9 @@ async function main(): Promise<void> {
     }
   }
   const overhead = args['skip-overhead'] ? undefined : await measureOverhead(SPEC, baseSet);
+  const seedSpec = new URL('../../experiments/mnist-mlp.yaml', import.meta.url).pathname;
+  const penguins = new URL('../../experiments/penguins-mlp.yaml', import.meta.url).pathname;
+  const stageCache = args['skip-overhead'] ? undefined : { seedExperiment: await measureStageCache(seedSpec), penguins: await measureStageCache(penguins) };
   const report = {
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, tfjs: tf.TFJS_VERSION },
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
     dataLoading: loading,
     fit: results,
     overhead,
+    stageCache,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   writeFileSync(args.out!, `${JSON.stringify(report, null, 2)}\n`);
@@ -171,6 +175,9 @@ async function main(): Promise<void> {
     `data loading: ${loading.images.toLocaleString('en-US')} images read, parsed and normalized in ${loading.coldSeconds.toFixed(2)} s (first run, gunzip included), ${loading.warmSeconds.toFixed(2)} s (later runs, from runner's cache)`,
   ];
   if (overhead) lines.push(`runner run overhead: ${overhead.overheadSeconds.toFixed(2)} s of ${overhead.wallSeconds.toFixed(2)} s wall (${(overhead.fraction * 100).toFixed(1)}%), fit+evaluate ${overhead.fitEvaluateSeconds.toFixed(2)} s`);
+  for (const [name, c] of Object.entries(stageCache ?? {})) {
+    lines.push(`stage cache, ${name}: ${c.recomputed.secondsToFit.toFixed(2)} s from start to fit with load+normalize computed (${c.recomputed.dataStageSeconds.toFixed(2)} s in them), ${c.cached.secondsToFit.toFixed(2)} s from the stage cache (${c.speedup.toFixed(2)}x); first run on an empty cache ${c.first.secondsToFit.toFixed(2)} s`);
+  }
   lines.push(`peak RSS: ${report.peakRssMiB} MiB`, `written: ${args.out}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

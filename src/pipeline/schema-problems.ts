@@ -12,9 +12,15 @@ interface SchemaNode { type?: string; title?: string; properties?: Record<string
 export function schemaProblems(errors: readonly ErrorObject[], doc: Document, data: unknown, locate: Locate): SpecProblem[] {
   const seen = new Set<string>();
   const problems: SpecProblem[] = [];
+  // if/then only picks a branch (tables or images): the branch's own errors say what is wrong.
+  const anyOfs = errors.filter((e) => e.keyword === 'anyOf');
+  const inBranch = (e: ErrorObject) => anyOfs.some((a) => a !== e && e.instancePath === a.instancePath && e.schemaPath.startsWith(`${a.schemaPath}/`));
   for (const e of errors) {
+    if (e.keyword === 'if' || inBranch(e)) continue;
     const path = pointerToPath(e.instancePath);
-    const p = describe(e, path, doc, data, locate);
+    const p = e.keyword === 'anyOf'
+      ? describeAnyOf(e, errors.filter((b) => b.instancePath === e.instancePath && b.schemaPath.startsWith(`${e.schemaPath}/`)), path, doc, data, locate)
+      : describe(e, path, doc, data, locate);
     const key = `${p.path}|${p.message}`;
     if (!seen.has(key)) problems.push(p);
     seen.add(key);
@@ -65,6 +71,22 @@ function describe(e: ErrorObject, path: Path, doc: Document, data: unknown, loca
     default:
       return { ...at(path), message: `${e.message ?? 'is invalid'}${found === undefined ? '' : `, got ${show(found)}`}` };
   }
+}
+
+/** One problem for a value that matches none of several forms: each form expected, what was found, a did-you-mean. */
+function describeAnyOf(e: ErrorObject, branches: readonly ErrorObject[], path: Path, doc: Document, data: unknown, locate: Locate): SpecProblem {
+  const found = valueAt(data, path);
+  const expected = [...new Set(branches.map((b) => {
+    const params = b.params as Record<string, unknown>;
+    const noun = (b.parentSchema as SchemaNode | undefined)?.type === 'integer' ? 'an integer' : 'a number';
+    if (b.keyword === 'type') return article(String(params['type']));
+    if (['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'].includes(b.keyword)) return `${noun} ${String(params['comparison'])} ${String(params['limit'])}`;
+    if (b.keyword === 'enum') return `one of: ${(params['allowedValues'] as unknown[]).map(String).join(', ')}`;
+    return b.message ?? 'another form';
+  }))];
+  const words = branches.filter((b) => b.keyword === 'enum').flatMap((b) => ((b.params as { allowedValues: unknown[] }).allowedValues).map(String));
+  const hint = typeof found === 'string' ? didYouMean(found, words) : undefined;
+  return { path: formatPath(path), ...locate(offsetOf(doc, path)), message: `expected ${expected.join(', or ')}, got ${show(found)}${hint ? `; did you mean '${hint}'?` : ''}` };
 }
 
 function pointerToPath(pointer: string): Path {

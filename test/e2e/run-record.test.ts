@@ -32,16 +32,17 @@ describe('run.json', () => {
     expect((readJson(join(onlyRun(join(work, 'dirty')), 'run.json')) as { git: unknown }).git).toEqual({ commit: head, dirty: true });
   });
 
-  it('marks a run interrupted by SIGINT and exits 130 with valid files', async () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('marks a run interrupted by %s, checkpoints it and exits 130 with valid files', async (signal) => {
     copyFileSync(join(FIXTURES, 'tiny-mlp.yaml'), join(work, 'tiny.yaml'));
-    const child = execa('node', [BIN, 'run', 'tiny.yaml', '--set', 'train.epochs=200', '--out', join(work, 'int')], { cwd: work, reject: false });
+    const child = execa('node', [BIN, 'run', 'tiny.yaml', '--set', 'train.epochs=200', '--out', join(work, `int-${signal}`)], { cwd: work, reject: false });
     child.stderr?.on('data', (chunk: Buffer) => {
-      if (/epoch +2\/200/.test(chunk.toString())) child.kill('SIGINT');
+      if (/epoch +2\/200/.test(chunk.toString())) child.kill(signal);
     });
     const r = await child;
     expect(r.exitCode).toBe(130);
     expect(r.stderr).toContain('interrupted');
-    const dir = onlyRun(join(work, 'int'));
+    const dir = onlyRun(join(work, `int-${signal}`));
+    expect((readJson(join(dir, 'checkpoint', 'state.json')) as { reason: string }).reason).toBe('interrupt');
     const run = readJson(join(dir, 'run.json')) as { status: string; stages: { name: string; status: string }[] };
     expect(run.status).toBe('interrupted');
     expect(run.stages.find((s) => s.name === 'fit')?.status).toBe('failed');

@@ -60,7 +60,7 @@ describe('loadSpec', () => {
     expect((spec.model.layers[0] as { dense: { units: number } }).dense.units).toBe(64);
   });
 
-  const bad = (name: string, text: string, fragments: string[], set: string[] = []) => ({ name, text, fragments, set });
+  const bad = (name: string, text: string, fragments: string[], set: string[] = [], absent: string[] = []) => ({ name, text, fragments, set, absent });
   const cases = [
     bad('malformed YAML', 'data: [mnist\nmodel: 1\n', ['is invalid', 'line ']),
     bad('duplicate key', GOOD.replace('seed: 7', 'seed: 7\nseed: 8'), ['Map keys must be unique', 'line 5']),
@@ -71,6 +71,8 @@ describe('loadSpec', () => {
     bad('misspelled enum value', GOOD.replace('activation: relu', 'activation: relux'), ["model.layers[0].dense.activation (line 17, col 39): unknown value 'relux'; did you mean 'relu'?"]),
     bad('missing required key', GOOD.replace('    - dense: { units: 16, activation: relu }', '    - dense: { activation: relu }'), ["model.layers[0].dense (line 17, col 14): missing required key 'units'"]),
     bad('two optimizers', GOOD.replace('adam: { learningRate: 0.01 }', 'adam: {}\n    sgd: {}'), ['compile.optimizer (line 23, col 5): expected exactly one optimizer', 'got 2: adam, sgd', '(one of: sgd, adam, rmsprop, adamax, adagrad, adadelta)']),
+    bad('a value of neither form', GOOD.replace('epochs: 2', 'epochs: 2\n  checkpoint: bset'), ["train.checkpoint (line 27, col 15): expected an integer, or one of: best, none, got 'bset'; did you mean 'best'?"]),
+    bad('a table key on an image dataset, reported once', GOOD.replace('validationSplit: 0.2', 'validationSplit: 0.2\n  target: label'), ["data.target (line 9, col 3): unknown key 'target'"], [], ['must match']),
     bad('every problem at once', GOOD.replace('epochs: 2', 'epochs: 0').replace('seed: 7', 'seed: -1'), ['(2 problems)', 'seed (line 4', 'train.epochs (line 26']),
     bad('a YAML tag', GOOD.replace('seed: 7', 'seed: !!js/function "x"'), ["YAML tag 'tag:yaml.org,2002:js/function' is not allowed", 'line 4']),
     bad('an alias bomb', `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n`, ['cannot expand the YAML', 'alias']),
@@ -88,10 +90,11 @@ describe('loadSpec', () => {
     bad('--set past the end of a list', GOOD, ['model.layers (--set model.layers.7.dense.units=3): has 3 items; index 7 is out of range'], ['model.layers.7.dense.units=3']),
   ];
 
-  it.each(cases)('rejects $name with its key path and line', ({ name, text, fragments, set }) => {
+  it.each(cases)('rejects $name with its key path and line', ({ name, text, fragments, set, absent }) => {
     const lines = problemsOf(write(`${name.replace(/\W+/g, '-')}.yaml`, text), set);
     const all = lines.join('\n');
     for (const f of fragments) expect(all).toContain(f);
+    for (const f of absent) expect(all).not.toContain(f);
     expect(all).not.toContain('[object Object]');
   });
 
