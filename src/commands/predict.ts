@@ -11,6 +11,7 @@ import { idxExamples, pngExample, type ImageExample } from '../predict/image-inp
 import { replayImageSteps, type ImagePreprocess } from '../predict/image-replay.js';
 import { loadBackend } from './run.js';
 
+/** What `runner predict` takes: the run, the input files, and how to show and read them. */
 export interface PredictOptions {
   readonly run: string;
   readonly inputs: readonly string[];

@@ -12,6 +12,7 @@ import { printOutcome } from './report-run.js';
 import { specDirOf } from './resume.js';
 import { runExperiment } from './run.js';
 
+/** What `runner reproduce` takes: the run, whether and how strictly to verify, where the new run goes. */
 export interface ReproduceOptions {
   readonly run: string;
   readonly runsDir?: string;

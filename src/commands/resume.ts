@@ -9,6 +9,7 @@ import type { Progress } from '../pipeline/stage.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { executeRun, loadBackend, type RunOutcome } from './run.js';
 
+/** What `runner resume` takes: the run, and where its progress and warnings go. */
 export interface ResumeOptions {
   readonly run: string;
   readonly runsDir?: string;

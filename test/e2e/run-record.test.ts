@@ -51,6 +51,25 @@ describe('run.json', () => {
   });
 });
 
+describe('a second Ctrl-C', () => {
+  it('exits at once with 130, leaving run.json marked interrupted and every JSON file whole', async () => {
+    copyFileSync(join(FIXTURES, 'tiny-mlp.yaml'), join(work, 'tiny.yaml'));
+    const child = execa('node', [BIN, 'run', 'tiny.yaml', '--set', 'train.epochs=200', '--out', join(work, 'twice')], { cwd: work, reject: false });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (/epoch +2\/200/.test(chunk.toString())) {
+        child.kill('SIGINT');
+        child.kill('SIGINT');
+      }
+    });
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    const dir = onlyRun(join(work, 'twice'));
+    expect((readJson(join(dir, 'run.json')) as { status: string }).status).toBe('interrupted');
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.json'))) expect(() => readJson(join(dir, f))).not.toThrow();
+    if (existsSync(join(dir, 'checkpoint'))) expect(() => readJson(join(dir, 'checkpoint', 'state.json'))).not.toThrow();
+  });
+});
+
 describe('fashion-mnist from the Debian package', () => {
   const installed = existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz');
   it.runIf(installed)('reads the full 70,000 images with their class names', async () => {
