@@ -124,7 +124,7 @@ export async function executeRun(start: RunStart): Promise<RunOutcome> {
   const result = await executeStages(STAGES, ctx, (stages) => {
     record['stages'] = stages;
     save();
-  }, Date.now, dataCacheHooks(start, ctx, warnings));
+  }, Date.now, await dataCacheHooks(start, ctx, warnings));
 
   await recorded;
   interruptCleanup(undefined);
@@ -148,8 +148,11 @@ export async function executeRun(start: RunStart): Promise<RunOutcome> {
  * The stage cache around load and normalize: their outputs from an entry for the same data and
  * preprocessing (recorded as `cached` in run.json), or, after they ran, a new entry.
  */
-function dataCacheHooks(start: RunStart, ctx: StageContext, warnings: readonly string[]): ExecuteHooks {
-  const key = start.noCache ? undefined : dataCacheKey(start.spec, start.specDir);
+async function dataCacheHooks(start: RunStart, ctx: StageContext, warnings: readonly string[]): Promise<ExecuteHooks> {
+  const log = { warn: (m: string) => ctx.log.warn(m), info: (m: string) => ctx.log.info(m) };
+  const key = start.noCache ? undefined : await dataCacheKey(start.spec, start.specDir, log);
+  // Warnings from here on belong to load and normalize (a download tried above is warned about each run).
+  const from = warnings.length;
   const hit = key ? readDataCache(key, (why) => ctx.log.warn(why)) : undefined;
   ctx.annotate('cached', hit ? ['load', 'normalize'] : []);
   if (hit) {
@@ -165,7 +168,7 @@ function dataCacheHooks(start: RunStart, ctx: StageContext, warnings: readonly s
       if (stage !== 'normalize') return;
       try {
         const preprocess = JSON.parse(readFileSync(ctx.runDir.file(RUN_FILES.preprocess), 'utf8')) as unknown;
-        writeDataCache(key, { prepared: output as Prepared, data: start.record['data'], preprocess, warnings: [...warnings] });
+        writeDataCache(key, { prepared: output as Prepared, data: start.record['data'], preprocess, warnings: warnings.slice(from) });
       } catch (err) {
         ctx.log.warn(`could not write the stage cache: ${(err as Error).message}`);
       }

@@ -89,6 +89,27 @@ export function locateIdxFiles(data: ImageDataSpec, specDir: string): { files: R
   return undefined;
 }
 
+/** Downloads tried in this process: undefined when it worked, else why it failed. */
+const downloads = new Map<string, Promise<string | undefined>>();
+
+/**
+ * Downloads a named dataset into the cache, at most once per process (the stage cache asks before
+ * load does); resolves to undefined on success or to the reason it failed, warned once.
+ */
+export function downloadOnce(name: 'mnist' | 'fashion-mnist', log: ResolveLog): Promise<string | undefined> {
+  let attempt = downloads.get(name);
+  if (!attempt) {
+    attempt = download(PUBLISHED[name], join(cacheDir(), 'datasets', name), log).then(() => undefined, (err: unknown) => {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const why = e.cause ? `${e.message}: ${e.cause.code ?? e.cause.message}` : e.message;
+      log.warn(`could not download ${name}: ${why}`);
+      return why;
+    });
+    downloads.set(name, attempt);
+  }
+  return attempt;
+}
+
 /** Whether resolveDataset would try a download for a dataset not on disk. */
 export const wouldDownload = (data: ImageDataSpec): boolean => data.dataset !== 'idx' && data.download && process.env['RUNNER_OFFLINE'] !== '1';
 
@@ -112,17 +133,10 @@ export async function resolveDataset(data: ImageDataSpec, specDir: string, log: 
     if (files) return readIdxSet(name, files, kind, published.classNames, data.classNames);
     tried.push(`${kind}: ${dir}`);
   }
-  if (data.download && process.env['RUNNER_OFFLINE'] !== '1') {
-    const dir = join(cacheDir(), 'datasets', name);
-    try {
-      await download(published, dir, log);
-      return readIdxSet(name, findIdxFiles(dir)!, 'download', published.classNames, data.classNames);
-    } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = e.cause ? `${e.message}: ${e.cause.code ?? e.cause.message}` : e.message;
-      log.warn(`could not download ${name}: ${why}`);
-      tried.push(`download: ${published.baseUrl} (${why})`);
-    }
+  if (wouldDownload(data)) {
+    const failed = await downloadOnce(name, log);
+    if (failed === undefined) return readIdxSet(name, findIdxFiles(join(cacheDir(), 'datasets', name))!, 'download', published.classNames, data.classNames);
+    tried.push(`download: ${published.baseUrl} (${failed})`);
   }
   if (name === 'mnist' && data.allowEmbedded) {
     const ds = loadEmbeddedMnist();

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { Features } from '../data/features.js';
-import { cacheDir, locateIdxFiles, wouldDownload } from '../data/resolve.js';
+import { cacheDir, downloadOnce, locateIdxFiles, wouldDownload, type ResolveLog } from '../data/resolve.js';
 import { runnerVersion } from '../pipeline/environment.js';
 import { isTable, type ExperimentSpec } from '../pipeline/spec.js';
 import type { Prepared, Split } from './types.js';
@@ -23,7 +23,7 @@ export interface DataCacheHit {
 }
 
 /** Identity of the files a spec's data comes from, without reading them (path, size and modification time); undefined when not cached. */
-function sourceIdentity(spec: ExperimentSpec, specDir: string): unknown {
+async function sourceIdentity(spec: ExperimentSpec, specDir: string, log: ResolveLog): Promise<unknown> {
   const stat = (p: string) => {
     const s = statSync(p);
     return { path: p, size: s.size, mtimeMs: s.mtimeMs };
@@ -33,22 +33,22 @@ function sourceIdentity(spec: ExperimentSpec, specDir: string): unknown {
   // IDX files on disk are not cached again: runner's decompressed-IDX cache, read on other threads
   // while TensorFlow.js loads, reaches fit sooner than a stage-cache entry of the same 55 MB (measured
   // in npm run bench), and normalize over bytes only builds a 256-entry table.
-  if (locateIdxFiles(data, specDir)) return undefined;
-  // Not on disk: a download would be tried (and may succeed), so the outcome is unknown and not cached.
-  if (wouldDownload(data) || data.dataset !== 'mnist' || !data.allowEmbedded) return undefined;
+  if (locateIdxFiles(data, specDir) || data.dataset !== 'mnist' || !data.allowEmbedded) return undefined;
+  // Not on disk: the download is tried now (load will not try it again); if it works the files are IDX files.
+  if (wouldDownload(data) && (await downloadOnce('mnist', log)) === undefined) return undefined;
   const pkg = createRequire(import.meta.url)('mnist/package.json') as { version: string };
   return { embedded: `mnist@${pkg.version}` };
 }
 
 /**
  * The cache key of a spec's load and normalize output: its data and preprocess sections, the
- * identity of the source files, runner's version (and the seed, which splits tables); undefined
- * when the data cannot be identified before it is read.
+ * identity of the source files, runner's version and build (and the seed, which splits tables);
+ * undefined when the data is not cached.
  */
-export function dataCacheKey(spec: ExperimentSpec, specDir: string): string | undefined {
+export async function dataCacheKey(spec: ExperimentSpec, specDir: string, log: ResolveLog): Promise<string | undefined> {
   let source: unknown;
   try {
-    source = sourceIdentity(spec, specDir);
+    source = await sourceIdentity(spec, specDir, log);
   } catch {
     return undefined; // a file that is not there: load reports it
   }
