@@ -162,9 +162,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--fail-fast', 'stop at the first failed trial')
     .addOption(new Option('--format <format>', 'leaderboard format').choices(['table', 'md', 'json', 'csv']).default('table'))
     .addOption(new Option('--backend <name>', 'override the spec backend for every trial').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
-    .action(async (spec: string | undefined, opts: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: string }) => {
+    .option('--no-cache', 'trials recompute load and normalize instead of sharing the stage cache')
+    .action(async (spec: string | undefined, { cache, ...opts }: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: string; cache: boolean }) => {
       const { sweepCommand } = await import('./commands/sweep.js');
-      const result = await sweepCommand({ spec, ...opts, signal: interruptSignal(), onEvent: (l) => process.stderr.write(`${l}\n`) });
+      const result = await sweepCommand({ spec, ...opts, noCache: !cache, signal: interruptSignal(), onEvent: (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(result.output);
       process.stderr.write(result.errors ?? '');
       exitCode = result.exitCode;

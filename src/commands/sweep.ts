@@ -17,6 +17,7 @@ export interface SweepCommandOptions {
   readonly failFast?: boolean;
   readonly format: 'table' | 'md' | 'json' | 'csv';
   readonly backend?: string;
+  readonly noCache?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: (line: string) => void;
 }
@@ -39,7 +40,7 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<{ exitCode: 
     return { exitCode: EXIT.ok, output: `${head}\n\n${textTable([['trial', 'shard', 'state', 'overrides'], ...rows])}\n` };
   }
   const jobs = o.jobs ?? availableParallelism();
-  const { outcomes, leaderboard, dir } = await runSweep(plan, { out: o.out, jobs, shard, failFast: o.failFast, backend: o.backend, signal: o.signal, onEvent: o.onEvent });
+  const { outcomes, leaderboard, dir } = await runSweep(plan, { out: o.out, jobs, shard, failFast: o.failFast, backend: o.backend, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent });
   const failed = outcomes.filter((x) => x.status === 'failed');
   const interrupted = outcomes.some((x) => x.status === 'interrupted' || x.status === 'skipped') && o.signal?.aborted;
   const lines = [leaderboard ? formatLeaderboard(leaderboard, o.format).trimEnd() : 'no completed trials yet'];

@@ -25,6 +25,8 @@ export interface SweepOptions {
   readonly shard?: { index: number; total: number };
   readonly failFast?: boolean;
   readonly backend?: string;
+  /** Trials recompute load and normalize (runner run --no-cache). */
+  readonly noCache?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: (line: string) => void;
 }
@@ -69,7 +71,7 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<{ o
       const { trial } = todo[next++]!;
       const label = `[${next}/${todo.length} ${trial.hash}]`;
       opts.onEvent?.(`${label} start ${describeTrial(trial)}`);
-      const outcome = await runTrial(plan, trial, dir, meta(trial), opts.backend, stop.signal);
+      const outcome = await runTrial(plan, trial, dir, meta(trial), opts, stop.signal);
       outcomes.set(trial.hash, outcome);
       record();
       opts.onEvent?.(`${label} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}${outcome.run ? ` (${outcome.run})` : ''}`);
@@ -96,9 +98,10 @@ export function describeTrial(t: Trial): string {
 }
 
 /** One trial: `runner run` in a child process (arguments as an array, no shell). */
-async function runTrial(plan: SweepPlan, trial: Trial, dir: string, meta: SweepMeta, backend: string | undefined, signal: AbortSignal): Promise<TrialOutcome> {
+async function runTrial(plan: SweepPlan, trial: Trial, dir: string, meta: SweepMeta, { backend, noCache }: SweepOptions, signal: AbortSignal): Promise<TrialOutcome> {
   const args = [BIN, 'run', plan.file, ...trial.overrides.flatMap((o) => ['--set', o.text]), '--out', dir, '--sweep-meta', JSON.stringify(meta)];
   if (backend) args.push('--backend', backend);
+  if (noCache) args.push('--no-cache');
   const child = await execa('node', args, { reject: false, cancelSignal: signal, env: { FORCE_COLOR: '0' } });
   const runPath = /run: (\S+) \(status/.exec(`${child.stdout}\n${child.stderr}`)?.[1];
   const run = runPath?.split('/').pop();

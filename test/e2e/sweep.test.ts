@@ -54,6 +54,13 @@ describe('runner sweep', () => {
     expect(run['sweep']).toMatchObject({ id: sweepDir.split('/').pop(), metric: 'test.accuracy', goal: 'maximize' });
   });
 
+  it('shares the data stages between trials through the stage cache', () => {
+    const records = trialDirs(sweepDir).map((d) => readJson(join(sweepDir, d, 'run.json')) as { cached: string[]; data: { sha256: string } });
+    // -j 2: the first two trials start together; the later ones find the entry the first wrote.
+    expect(records.filter((r) => r.cached.length === 2).length).toBeGreaterThanOrEqual(2);
+    expect(new Set(records.map((r) => r.data.sha256)).size).toBe(1);
+  });
+
   it('does no new training when run again, and reruns only a trial whose folder was deleted', async () => {
     const again = await runner(['sweep', 'sweep.yaml', '-j', '2']);
     expect(again.exitCode).toBe(0);
