@@ -2,10 +2,13 @@ import { dirname, join } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
 import { describeEnvironment } from '../pipeline/environment.js';
 import { EXIT, RunnerError } from '../pipeline/errors.js';
+import { flatten } from '../pipeline/compare.js';
 import { loadSpec } from '../pipeline/load-spec.js';
+import { parseOverride } from '../pipeline/overrides.js';
 import { readRun, resolveRunArgs, type RunView } from '../pipeline/run-reader.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
 import { specHash } from '../pipeline/spec-hash.js';
+import type { ExperimentSpec } from '../pipeline/spec.js';
 import type { Progress } from '../pipeline/stage.js';
 import { verifyRuns, type Verification } from '../pipeline/verify.js';
 import { printOutcome } from './report-run.js';
@@ -45,7 +48,8 @@ export async function reproduceCommand(opts: ReproduceOptions): Promise<{ exitCo
   const { spec } = loadSpec(resolvedFile, [], specDir);
   const recordedHash = original.record['specHash'] as string | undefined;
   if (recordedHash && specHash(spec) !== recordedHash) {
-    warn(`${resolvedFile} has been edited since the run (spec hash ${specHash(spec).slice(0, 12)}, recorded ${recordedHash.slice(0, 12)}): the rerun uses the edited values`);
+    const changed = editedKeys(original, spec, specDir);
+    warn(`${resolvedFile} has been edited since the run (spec hash ${specHash(spec).slice(0, 12)}, recorded ${recordedHash.slice(0, 12)}): the rerun uses the edited values${changed ? `; changed: ${changed}` : ''}`);
   }
   const recordedBackend = (original.record['backend'] as { used?: BackendChoice } | undefined)?.used;
   const backend = opts.backend ?? recordedBackend ?? spec.backend;
@@ -65,6 +69,22 @@ export async function reproduceCommand(opts: ReproduceOptions): Promise<{ exitCo
   const v = verifyRuns(original, rerun, opts.tolerance ?? 0);
   lines.push(...verificationLines(v, original, rerun, opts.tolerance ?? 0));
   return { exitCode: v.beyond.length ? EXIT.failed : EXIT.ok, output: `${lines.join('\n')}\n`, runDir: outcome.runDir };
+}
+
+/**
+ * Which values of resolved.yaml differ from the spec the run started with (its spec.yaml and
+ * --set overrides, resolved again); undefined when that cannot be worked out.
+ */
+function editedKeys(original: RunView, edited: ExperimentSpec, specDir: string): string | undefined {
+  try {
+    const overrides = ((original.record['spec'] as { overrides?: string[] } | undefined)?.overrides ?? []).map(parseOverride);
+    const { spec: before } = loadSpec(join(original.dir, RUN_FILES.spec), overrides, specDir);
+    const [a, b] = [flatten(before), flatten(edited)];
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== 'name' && JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    return keys.length ? keys.map((k) => `${k} ${JSON.stringify(a[k]) ?? 'unset'} -> ${JSON.stringify(b[k]) ?? 'unset'}`).join(', ') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Versions and backend that differ from the original run's: identity is not to be expected then. */

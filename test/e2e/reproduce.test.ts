@@ -40,6 +40,7 @@ describe('differences', () => {
     const r = await reproduceCommand({ run: copy, verify: true, out: join(work, 'edit'), warn: (m) => warnings.push(m) });
     expect(r.exitCode).toBe(1);
     expect(warnings.join('\n')).toContain('resolved.yaml has been edited since the run');
+    expect(warnings.join('\n')).toContain('changed: compile.optimizer.adam.learningRate 0.01 -> 0.02');
     expect(r.output).toMatch(/verify: \d+ differences beyond tolerance 0/);
     expect(r.output).toMatch(/metrics epoch 1: loss: [\d.]+ \(original\) vs [\d.]+/);
     expect(r.output).toMatch(/weights: \d+ of 12730 differ by more than 0/);
