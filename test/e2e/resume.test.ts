@@ -117,6 +117,33 @@ describe('checkpoints', () => {
   });
 });
 
+describe('checkpoint: best, after a crash (SIGKILL)', () => {
+  it('goes back to the best epoch, trains the later epochs again, and ends as a run never stopped', async () => {
+    const args = ['run', TINY, '--set', 'train.epochs=12', '--set', 'train.checkpoint=best', '--set', 'compile.optimizer.adam.learningRate=0.05'];
+    const whole = await execa('node', [BIN, ...args, '--out', join(work, 'best-a')], { cwd: work, reject: false });
+    expect(whole.exitCode, whole.stderr).toBe(0);
+    const child = execa('node', [BIN, ...args, '--out', join(work, 'best-b')], { cwd: work, reject: false });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      // Validation loss is lowest at epoch 4 of the first 5 or 6: the checkpoint is behind the crash.
+      if (/epoch +5\/12/.test(chunk.toString())) child.kill('SIGKILL');
+    });
+    await child;
+    const dirOf = (o: string) => join(work, o, readdirSync(join(work, o))[0]!);
+    const crashed = dirOf('best-b');
+    const state = readJson(join(crashed, 'checkpoint', 'state.json')) as { reason: string; cursor: { epoch: number } };
+    expect(state.reason).toBe('best');
+    const logged = curves(crashed);
+    const best = logged.reduce((b, r) => (r['val_loss']! < b['val_loss']! ? r : b));
+    expect(state.cursor.epoch).toBe(best['epoch']! + 1);
+    expect(best['epoch']).toBeLessThan(logged.length);
+    const resumed = await execa('node', [BIN, 'resume', crashed], { cwd: work, reject: false });
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    const [a, b] = [results(dirOf('best-a')), results(crashed)];
+    expect(b.curves).toEqual(a.curves);
+    expect(b.weights.equals(a.weights)).toBe(true);
+  });
+});
+
 describe('runner resume (CLI, real SIGINT)', () => {
   it('continues a run stopped with Ctrl-C to the same weights as a run never stopped', async () => {
     const spec = new URL('../../experiments/mnist-mlp.yaml', import.meta.url).pathname;
