@@ -1,9 +1,25 @@
 import { Command, CommanderError, Option } from 'commander';
+import type { BackendChoice } from './backend/select.js';
 import { interruptSignal } from './cli/interrupt.js';
 import { streamProgress } from './cli/progress.js';
+import type { RunOutcome } from './commands/run.js';
 import { EXIT, exitCodeOf, formatError, RunnerError } from './pipeline/errors.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The --backend option every training or inference command takes, with what it means there. */
+const backendOption = (description: string) => new Option('--backend <name>', description).choices(['auto', 'tensorflow', 'wasm', 'cpu']);
+
+const warn = (m: string) => process.stderr.write(`runner: warning: ${m}\n`);
+
+/** What a command that trains gets from the terminal: a progress display, warnings on stderr, Ctrl-C. */
+const terminal = () => ({ progress: streamProgress(process.stderr), warn, signal: interruptSignal() });
+
+/** A run's closing lines: stdout when it completed, stderr otherwise. */
+async function printRun(outcome: RunOutcome): Promise<void> {
+  const { printOutcome } = await import('./commands/report-run.js');
+  (outcome.status === 'completed' ? process.stdout : process.stderr).write(printOutcome(outcome));
+}
 
 /** Parses the command line, runs one command, returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -22,21 +38,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<spec>', 'experiment YAML file')
     .option('--set <key.path=value>', 'override one spec value (repeatable), e.g. train.epochs=1', collect, [])
     .option('--out <dir>', 'folder that holds the run folders', 'runs')
-    .addOption(new Option('--backend <name>', 'override the spec backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(backendOption('override the spec backend'))
     .option('--no-cache', 'recompute load and normalize even when the stage cache has them')
     .addOption(new Option('--sweep-meta <json>', 'set by runner sweep on its trials').hideHelp())
-    .action(async (spec: string, opts: { set: string[]; out: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; sweepMeta?: string; cache: boolean }) => {
+    .action(async (spec: string, opts: { set: string[]; out: string; backend?: BackendChoice; sweepMeta?: string; cache: boolean }) => {
       const { runExperiment } = await import('./commands/run.js');
-      const { printOutcome } = await import('./commands/report-run.js');
       const outcome = await runExperiment({
-        spec, set: opts.set, out: opts.out, backend: opts.backend, noCache: !opts.cache,
-        progress: streamProgress(process.stderr),
-        warn: (m) => process.stderr.write(`runner: warning: ${m}\n`),
-        signal: interruptSignal(),
+        spec, set: opts.set, out: opts.out, backend: opts.backend, noCache: !opts.cache, ...terminal(),
         argv: ['run', ...argv.slice(1)],
         sweepMeta: opts.sweepMeta ? (JSON.parse(opts.sweepMeta) as Record<string, unknown>) : undefined,
       });
-      (outcome.status === 'completed' ? process.stdout : process.stderr).write(printOutcome(outcome));
+      await printRun(outcome);
       exitCode = outcome.exitCode;
     });
 
@@ -48,17 +60,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--tolerance <x>', 'with --verify, accept absolute differences up to x (e.g. across backends)', (v) => Number(v))
     .option('--out <dir>', 'folder for the new run (default: beside the original)')
     .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
-    .addOption(new Option('--backend <name>', 'the backend to rerun on (default: the one the run used)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(backendOption('the backend to rerun on (default: the one the run used)'))
     .option('--no-cache', 'recompute load and normalize (verify the data pipeline too)')
-    .action(async (run: string, { cache, ...opts }: { verify?: boolean; tolerance?: number; out?: string; runsDir: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; cache: boolean }) => {
+    .action(async (run: string, { cache, ...opts }: { verify?: boolean; tolerance?: number; out?: string; runsDir: string; backend?: BackendChoice; cache: boolean }) => {
       if (opts.tolerance !== undefined && !(opts.tolerance >= 0)) throw new RunnerError(`--tolerance: expected a number >= 0, got '${String(opts.tolerance)}'`);
       const { reproduceCommand } = await import('./commands/reproduce.js');
-      const result = await reproduceCommand({
-        run, ...opts, noCache: !cache,
-        progress: streamProgress(process.stderr),
-        warn: (m) => process.stderr.write(`runner: warning: ${m}\n`),
-        signal: interruptSignal(),
-      });
+      const result = await reproduceCommand({ run, ...opts, noCache: !cache, ...terminal() });
       (result.exitCode === 0 ? process.stdout : process.stderr).write(result.output);
       exitCode = result.exitCode;
     });
@@ -72,11 +79,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-k, --top <k>', 'how many classes to show', (v) => Number(v), 3)
     .option('--invert', 'invert image brightness (dark strokes on a light background)')
     .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
-    .addOption(new Option('--backend <name>', 'the backend to predict on (default: the one the run used)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
-    .action(async (run: string, inputs: string[], opts: { json?: boolean; top: number; invert?: boolean; runsDir: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
+    .addOption(backendOption('the backend to predict on (default: the one the run used)'))
+    .action(async (run: string, inputs: string[], opts: { json?: boolean; top: number; invert?: boolean; runsDir: string; backend?: BackendChoice }) => {
       if (!Number.isInteger(opts.top) || opts.top < 1) throw new RunnerError(`--top: expected an integer >= 1, got '${String(opts.top)}'`);
       const { predictCommand, formatPredictions } = await import('./commands/predict.js');
-      const predictions = await predictCommand({ run, inputs, ...opts, warn: (m) => process.stderr.write(`runner: warning: ${m}\n`) });
+      const predictions = await predictCommand({ run, inputs, ...opts, warn });
       process.stdout.write(opts.json ? `${JSON.stringify(predictions, null, 2)}\n` : formatPredictions(predictions));
     });
 
@@ -85,17 +92,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('continue an interrupted run from its last checkpoint, in the same folder, to the planned epochs')
     .argument('<run>', 'run folder or unique id prefix')
     .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
-    .addOption(new Option('--backend <name>', 'override the backend the run used (the result will then differ)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
-    .action(async (run: string, opts: { runsDir: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
+    .addOption(backendOption('override the backend the run used (the result will then differ)'))
+    .action(async (run: string, opts: { runsDir: string; backend?: BackendChoice }) => {
       const { resumeCommand } = await import('./commands/resume.js');
-      const { printOutcome } = await import('./commands/report-run.js');
-      const outcome = await resumeCommand({
-        run, ...opts,
-        progress: streamProgress(process.stderr),
-        warn: (m) => process.stderr.write(`runner: warning: ${m}\n`),
-        signal: interruptSignal(),
-      });
-      (outcome.status === 'completed' ? process.stdout : process.stderr).write(printOutcome(outcome));
+      const outcome = await resumeCommand({ run, ...opts, ...terminal() });
+      await printRun(outcome);
       exitCode = outcome.exitCode;
     });
 
@@ -161,7 +162,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--report <dir>', 'build the leaderboard from the run folders under a folder (e.g. shards\' artifacts)')
     .option('--fail-fast', 'stop at the first failed trial')
     .addOption(new Option('--format <format>', 'leaderboard format').choices(['table', 'md', 'json', 'csv']).default('table'))
-    .addOption(new Option('--backend <name>', 'override the spec backend for every trial').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(backendOption('override the spec backend for every trial'))
     .option('--no-cache', 'trials recompute load and normalize instead of sharing the stage cache')
     .action(async (spec: string | undefined, { cache, ...opts }: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: string; cache: boolean }) => {
       const { sweepCommand } = await import('./commands/sweep.js');

@@ -27,6 +27,13 @@ export function tinyContext(set: string[] = []): StageContext & { notes: Record<
   };
 }
 
+/** The run folder a `runner run` (or resume, reproduce) printed on its last line, resolved against `cwd`. */
+export function runDirOf(stdout: string, cwd: string): string {
+  const m = /run: (\S+) \(status/.exec(stdout);
+  if (!m) throw new Error(`no run folder in: ${stdout}`);
+  return join(cwd, m[1]!);
+}
+
 export const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
 export const readJsonl = (file: string): Record<string, number>[] =>
   readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);

@@ -1,14 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
-import type { Features } from '../data/features.js';
+import { replayTable } from '../data/byte-table.js';
+import { sizeOf, type Features } from '../data/features.js';
 import { encodeFeatures, type TableEncoder } from '../data/table-encoder.js';
-import { labelOf, readTable, type Table } from '../data/table.js';
+import { labelOf, readTable, rowWhere, type Table } from '../data/table.js';
 import { RunnerError } from '../pipeline/errors.js';
 import { readRun, resolveRunArgs, type RunView } from '../pipeline/run-reader.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
 import { idxExamples, pngExample, type ImageExample } from '../predict/image-input.js';
-import { replayImageSteps, type ImagePreprocess } from '../predict/image-replay.js';
 import { loadBackend } from './run.js';
 
 /** What `runner predict` takes: the run, the input files, and how to show and read them. */
@@ -31,6 +31,9 @@ export interface Prediction {
   /** The target's value when the input rows have it. */
   readonly actual?: string;
 }
+
+/** preprocess.json of an image run: the steps with what they fitted, the model's input shape, the class names. */
+interface ImagePreprocess { readonly steps: readonly Record<string, Record<string, unknown>>[]; readonly inputShape: readonly number[]; readonly classNames: readonly string[] }
 
 const IMAGE_EXTENSIONS = ['.png'];
 const TABLE_EXTENSIONS: Record<string, 'csv' | 'json'> = { '.csv': 'csv', '.json': 'json' };
@@ -74,10 +77,10 @@ function imageInputs(run: RunView, pre: ImagePreprocess, opts: PredictOptions): 
     return IMAGE_EXTENSIONS.includes(ext) ? [pngExample(file, shape, opts.invert ?? false)] : idxExamples(file, shape);
   });
   for (const e of examples) if (e.note) opts.warn?.(`${e.name}: ${e.note}`);
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   const bytes = new Uint8Array(examples.length * size);
   examples.forEach((e, i) => bytes.set(e.bytes, i * size));
-  return { x: { bytes, size, ...replayImageSteps(pre, size) }, names: examples.map((e) => e.name) };
+  return { x: { bytes, size, ...replayTable(pre.steps, size) }, names: examples.map((e) => e.name) };
 }
 
 /** Table rows to the model's inputs through the run's fitted encoder; columns are matched by name. */
@@ -95,7 +98,7 @@ function tableInputs(enc: TableEncoder, opts: PredictOptions): { x: Features; na
     const target = t.columns.indexOf(enc.target);
     t.rows.forEach((r, i) => {
       cells.push(idx.map((j) => r[j]!));
-      where.push(`${file} ${t.format === 'csv' ? 'line' : 'record'} ${t.lines[i]}`);
+      where.push(`${file} ${rowWhere(t, i)}`);
       actual.push(target >= 0 && r[target] !== null ? labelOf(r[target]!) : undefined);
     });
   }

@@ -1,18 +1,17 @@
 import { dirname, join } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
-import { describeEnvironment } from '../pipeline/environment.js';
+import { versions } from '../pipeline/environment.js';
 import { EXIT, RunnerError } from '../pipeline/errors.js';
 import { flatten } from '../pipeline/compare.js';
 import { loadSpec } from '../pipeline/load-spec.js';
 import { parseOverride } from '../pipeline/overrides.js';
-import { readRun, resolveRunArgs, type RunView } from '../pipeline/run-reader.js';
+import { readRun, resolveRunArgs, specDirOf, type RunView } from '../pipeline/run-reader.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
 import { specHash } from '../pipeline/spec-hash.js';
 import type { ExperimentSpec } from '../pipeline/spec.js';
 import type { Progress } from '../pipeline/stage.js';
 import { verifyRuns, type Verification } from '../pipeline/verify.js';
 import { printOutcome } from './report-run.js';
-import { specDirOf } from './resume.js';
 import { runExperiment } from './run.js';
 
 /** What `runner reproduce` takes: the run, whether and how strictly to verify, where the new run goes. */
@@ -53,7 +52,7 @@ export async function reproduceCommand(opts: ReproduceOptions): Promise<{ exitCo
   }
   const recordedBackend = (original.record['backend'] as { used?: BackendChoice } | undefined)?.used;
   const backend = opts.backend ?? recordedBackend ?? spec.backend;
-  for (const w of environmentDifferences(original, await describeEnvironment(specDir), backend)) warn(w);
+  for (const w of environmentDifferences(original, backend)) warn(w);
 
   const outcome = await runExperiment({
     spec: resolvedFile, specDir, out: opts.out ?? dirname(original.dir), backend, reproduces: original.id,
@@ -88,11 +87,11 @@ function editedKeys(original: RunView, edited: ExperimentSpec, specDir: string):
 }
 
 /** Versions and backend that differ from the original run's: identity is not to be expected then. */
-function environmentDifferences(original: RunView, env: Awaited<ReturnType<typeof describeEnvironment>>, backend: string): string[] {
+function environmentDifferences(original: RunView, backend: string): string[] {
   const out: string[] = [];
-  const versions = (original.record['versions'] ?? {}) as Record<string, string>;
-  for (const [k, v] of Object.entries(env.versions)) {
-    if (versions[k] !== undefined && versions[k] !== v) out.push(`${k} is ${v} here but was ${versions[k]} for the original run: results may differ`);
+  const recorded = (original.record['versions'] ?? {}) as Record<string, string>;
+  for (const [k, v] of Object.entries(versions())) {
+    if (recorded[k] !== undefined && recorded[k] !== v) out.push(`${k} is ${v} here but was ${recorded[k]} for the original run: results may differ`);
   }
   const used = (original.record['backend'] as { used?: string } | undefined)?.used;
   if (used && backend !== used) out.push(`the original run used the ${used} backend; this one asks for ${backend}: floating-point results will differ`);

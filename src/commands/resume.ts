@@ -1,8 +1,8 @@
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
 import { RunnerError } from '../pipeline/errors.js';
 import { loadSpec } from '../pipeline/load-spec.js';
-import { readRun, resolveRunArgs, type RunView } from '../pipeline/run-reader.js';
+import { readRun, resolveRunArgs, specDirOf } from '../pipeline/run-reader.js';
 import { RUN_FILES, RunDir } from '../pipeline/run-dir.js';
 import { specHash } from '../pipeline/spec-hash.js';
 import type { Progress } from '../pipeline/stage.js';
@@ -18,12 +18,6 @@ export interface ResumeOptions {
   readonly warn?: (msg: string) => void;
   readonly signal?: AbortSignal;
   readonly noCache?: boolean;
-}
-
-/** Where a run's relative data paths point from: recorded since run.json has spec.dir, else the spec file's folder. */
-export function specDirOf(run: RunView): string {
-  const spec = run.record['spec'] as { dir?: string; file?: string } | undefined;
-  return spec?.dir ?? dirname(resolve(spec?.file ?? run.dir));
 }
 
 /**

@@ -75,7 +75,7 @@ export function encodeFeatures(enc: TableEncoder, rows: TableRows): { values: Fl
     enc.features.forEach((f, j) => {
       let cell: Cell = row[j] ?? null;
       if (isMissing(cell, na)) {
-        if (f.fill === undefined) throw new Error(`${rows.where[i]}: column '${f.name}' is missing, and the run was trained with data.missing ${enc.features.some((c) => c.fill !== undefined) ? 'fill' : 'drop/error'} (no fill value for it)`);
+        if (f.fill === undefined) throw new Error(`${rows.where[i]}: column '${f.name}' is missing, and the run has no value to fill it with (it was trained without data.missing: fill)`);
         cell = f.fill;
       }
       if (f.vocabulary) {

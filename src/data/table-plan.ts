@@ -35,6 +35,21 @@ export function checkTable(spec: ExperimentSpec, specDir: string, where: (key: s
   const data = spec.data as TableDataSpec;
   const train = readTable(resolve(specDir, data.path), data.format, where('data.path'));
   const test = data.testPath ? readTable(resolve(specDir, data.testPath), data.format, where('data.testPath')) : undefined;
+  // runner run checks the table when it validates the spec and again in load: the second time is free.
+  const lastLayer = spec.model.layers[spec.model.layers.length - 1];
+  const key = JSON.stringify([train.file, train.sha256, test?.file, test?.sha256, spec.data, spec.preprocess, lastLayer, spec.compile.loss]);
+  const hit = checks.get(key);
+  if (hit) return hit;
+  const check = planTable(spec, train, test);
+  checks.set(key, check);
+  return check;
+}
+
+const checks = new Map<string, TableCheck>();
+
+/** The checks and the plan, for tables already read. */
+function planTable(spec: ExperimentSpec, train: Table, test: Table | undefined): TableCheck {
+  const data = spec.data as TableDataSpec;
   const keyProblems = columnProblems(spec, train, test);
   if (keyProblems.length) return { tables: { train, test }, keyProblems, valueProblems: [] };
   const categorical = new Set(spec.preprocess.flatMap((s) => ('oneHot' in s ? s.oneHot.columns ?? [] : [])));
@@ -42,8 +57,9 @@ export function checkTable(spec: ExperimentSpec, specDir: string, where: (key: s
   const features = featureNames.map((name): FeatureColumn => ({ name, kind: categorical.has(name) ? 'categorical' : 'numeric' }));
   const na = new Set([...DEFAULT_NA, ...(data.naValues ?? [])]);
   keyProblems.push(...scalingProblems(spec, categorical));
-  const valueProblems = [train, ...(test ? [test] : [])].flatMap((t) => cellProblems(t, features, data, na));
-  const labels = [train, ...(test ? [test] : [])].flatMap((t) => {
+  const all = test ? [train, test] : [train];
+  const valueProblems = all.flatMap((t) => cellProblems(t, features, data, na));
+  const labels = all.flatMap((t) => {
     const j = t.columns.indexOf(data.target);
     return t.rows.filter((r) => !isMissing(r[j]!, na)).map((r) => labelOf(r[j]!));
   });

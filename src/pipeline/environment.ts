@@ -27,11 +27,14 @@ function git(cwd: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => execFile('git', args, { cwd }, (err, stdout) => resolve(err ? undefined : stdout)));
 }
 
+/** The versions run.json records (no git, no I/O beyond two package.json files). */
+export const versions = () => ({ runner: runnerVersion(), node: process.versions.node, tfjs: tfjsVersion() });
+
 /** Versions and machine facts that decide whether two runs can be compared. */
 export async function describeEnvironment(cwd: string) {
   const cpu = cpus();
   return {
-    versions: { runner: runnerVersion(), node: process.versions.node, tfjs: tfjsVersion() },
+    versions: versions(),
     git: await gitState(cwd),
     host: {
       hostname: hostname(),

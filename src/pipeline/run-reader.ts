@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { parse } from 'yaml';
 import { RunnerError } from './errors.js';
@@ -99,6 +99,12 @@ function readMetrics(file: string): EpochRow[] {
     }
   }
   return rows;
+}
+
+/** Where a run's relative data paths point from: spec.dir in run.json, else (older runs) the spec file's folder. */
+export function specDirOf(run: RunView): string {
+  const spec = run.record['spec'] as { dir?: string; file?: string } | undefined;
+  return spec?.dir ?? dirname(resolve(spec?.file ?? run.dir));
 }
 
 /** Whether a folder holds a run.json (cheap check for listings). */

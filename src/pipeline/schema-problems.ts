@@ -46,10 +46,8 @@ function describe(e: ErrorObject, path: Path, doc: Document, data: unknown, loca
       return { ...at(path), message: `missing required key '${String(params['missingProperty'])}'` };
     case 'type':
       return { ...at(path), message: `expected ${article(String(params['type']))}, got ${show(found)}` };
-    case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum': {
-      const noun = parent.type === 'integer' ? 'an integer' : 'a number';
-      return { ...at(path), message: `expected ${noun} ${String(params['comparison'])} ${String(params['limit'])}, got ${show(found)}` };
-    }
+    case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
+      return { ...at(path), message: `expected ${bound(e)}, got ${show(found)}` };
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map(String);
       const hint = typeof found === 'string' ? didYouMean(found, allowed) : undefined;
@@ -73,14 +71,19 @@ function describe(e: ErrorObject, path: Path, doc: Document, data: unknown, loca
   }
 }
 
+/** What a bound asks for: 'an integer >= 1', 'a number < 1'. */
+function bound(e: ErrorObject): string {
+  const noun = (e.parentSchema as SchemaNode | undefined)?.type === 'integer' ? 'an integer' : 'a number';
+  return `${noun} ${String((e.params as Record<string, unknown>)['comparison'])} ${String((e.params as Record<string, unknown>)['limit'])}`;
+}
+
 /** One problem for a value that matches none of several forms: each form expected, what was found, a did-you-mean. */
 function describeAnyOf(e: ErrorObject, branches: readonly ErrorObject[], path: Path, doc: Document, data: unknown, locate: Locate): SpecProblem {
   const found = valueAt(data, path);
   const expected = [...new Set(branches.map((b) => {
     const params = b.params as Record<string, unknown>;
-    const noun = (b.parentSchema as SchemaNode | undefined)?.type === 'integer' ? 'an integer' : 'a number';
     if (b.keyword === 'type') return article(String(params['type']));
-    if (['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'].includes(b.keyword)) return `${noun} ${String(params['comparison'])} ${String(params['limit'])}`;
+    if (['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'].includes(b.keyword)) return bound(b);
     if (b.keyword === 'enum') return `one of: ${(params['allowedValues'] as unknown[]).map(String).join(', ')}`;
     return b.message ?? 'another form';
   }))];

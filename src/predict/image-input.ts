@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
+import { sizeOf } from '../data/features.js';
 import { parseIdx } from '../data/idx.js';
 import { DataError, RunnerError } from '../pipeline/errors.js';
 
@@ -88,8 +89,8 @@ export function idxExamples(file: string, shape: readonly number[]): ImageExampl
     throw err;
   }
   const dims = idx.dims.slice(1);
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (dims.length < 2 || dims.reduce((a, b) => a * b, 1) !== size) {
+  const size = sizeOf(shape);
+  if (dims.length < 2 || sizeOf(dims) !== size) {
     throw new RunnerError(`${file} holds examples of shape [${dims.join(', ')}], but the model takes [${shape.join(', ')}]`, 2, [dims.length < 2 ? 'an IDX file of images has 3 dimensions (count, height, width); this looks like a labels file' : 'resize the images, or give them as PNG files (runner resizes those)']);
   }
   return Array.from({ length: idx.dims[0]! }, (_, i) => ({ name: `${file}#${i}`, bytes: idx.data.subarray(i * size, (i + 1) * size) }));

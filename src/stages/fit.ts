@@ -100,6 +100,8 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
     if (ctx.resume) ({ cursor, rng, history, best } = await resumeFrom(ctx.resume, model, trainer, { stopper, tracker }, ctx));
     if (cursor.order) order.set(cursor.order);
 
+    /** The cursor at the start of an epoch: the order is the last epoch's, to be shuffled again. */
+    const boundary = (epoch: number): Cursor => ({ epoch, step: 0, sums: [], order: order.slice() });
     const checkpoint = async (reason: Checkpoint['reason'], at: Cursor) => {
       if (every === 'none') return;
       const global = globalRandomState();
@@ -117,7 +119,7 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
         const started = performance.now();
         const continuing = epoch === cursor.epoch && cursor.within === true;
         if (ctx.signal.aborted) {
-          await checkpoint('interrupt', { epoch, step: 0, sums: [], order: order.slice() });
+          await checkpoint('interrupt', boundary(epoch));
           throw new Error(`interrupted before epoch ${epoch}${every === 'none' ? '' : '; checkpoint written'}`);
         }
         const lr = lrSchedule ? learningRateAt(lrSchedule, baseLearningRate(ctx.spec.compile.optimizer), epoch, epochs) : undefined;
@@ -144,16 +146,13 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
         ctx.runDir.appendJsonl(RUN_FILES.metrics, logs);
         ctx.progress.epochEnd(epoch, logs as unknown as Record<string, number>);
         ctx.log.info({ ...logs, tensors: tf.memory().numTensors }, 'epoch end');
-        const improved = tracker && tracker !== stopper ? tracker.update(logs).improved : false;
-        if (stopper) {
-          const result = stopper.update(logs);
-          if (result.improved && earlyStopping?.restoreBestWeights) best = snapshot(model);
-          stoppedEarly = result.stop && epoch < epochs;
-          if (stoppedEarly) ctx.log.info({ epoch, bestEpoch: stopper.bestEpoch }, 'early stopping');
-          if (tracker === stopper && result.improved) await checkpoint('best', { epoch: epoch + 1, step: 0, sums: [], order: order.slice() });
-        }
-        if (improved) await checkpoint('best', { epoch: epoch + 1, step: 0, sums: [], order: order.slice() });
-        if (typeof every === 'number' && epoch % every === 0) await checkpoint('epoch', { epoch: epoch + 1, step: 0, sums: [], order: order.slice() });
+        const verdict = stopper?.update(logs);
+        if (verdict?.improved && earlyStopping?.restoreBestWeights) best = snapshot(model);
+        stoppedEarly = (verdict?.stop ?? false) && epoch < epochs;
+        if (stoppedEarly) ctx.log.info({ epoch, bestEpoch: stopper?.bestEpoch }, 'early stopping');
+        // checkpoint: best takes early stopping's verdict when it follows the same monitor.
+        const improved = tracker === stopper ? verdict?.improved : tracker?.update(logs).improved;
+        if (every === 'best' ? improved : typeof every === 'number' && epoch % every === 0) await checkpoint(every === 'best' ? 'best' : 'epoch', boundary(epoch + 1));
       }
     } finally {
       trainer.dispose();

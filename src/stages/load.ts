@@ -24,7 +24,7 @@ export const load: Stage<LoadOutput, Record<string, never>> = {
 function loadTable(data: TableDataSpec, ctx: StageContext): TableLoad {
   const check = checkTable(ctx.spec, ctx.specDir);
   const problems = [...check.keyProblems.map((p) => `${formatPath(p.path)}: ${p.message}`), ...check.valueProblems];
-  if (problems.length || !check.plan) throw new RunnerError(`the table does not fit the spec (${problems.length} problems)`, 2, problems);
+  if (problems.length || !check.plan) throw new RunnerError(`${check.tables.train.file} does not fit the spec's data section (${problems.length} problems)`, 2, problems);
   const { train, test } = check.tables;
   const splits = splitTable(check.tables, check.plan, data, ctx.seed);
   const files = [train, ...(test ? [test] : [])].map((t) => ({ name: basename(t.file), sha256: t.sha256 }));

@@ -1,13 +1,14 @@
+import { applyFittedStep, identityTable, widenTable } from '../data/byte-table.js';
 import { sizeOf, type Features } from '../data/features.js';
 import { encodeFeatures, encodeTargets, fitEncoder } from '../data/table-encoder.js';
 import type { TableRows } from '../data/table-split.js';
 import type { RawSplit } from '../data/types.js';
 import { RUN_FILES } from '../pipeline/run-dir.js';
-import { kindOf, type PreprocessStep } from '../pipeline/spec.js';
+import { isTable, kindOf, type PreprocessStep } from '../pipeline/spec.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
 import type { ImageLoad, LoadOutput, Prepared, Split, TableLoad } from './types.js';
 
-/** The preprocessing so far: a lookup table from byte to float (one per feature once a step needs it). */
+/** The preprocessing so far: the byte-to-float table (one per feature once a step needs it), the shape and the labels' encoding. */
 interface Working { lut: Float32Array; perFeature: boolean; shape: number[]; oneHot: boolean; numClasses: number }
 
 /** Applies the preprocess steps in order; statistics (standardize, minMax, vocabularies) are fitted on the training split only. */
@@ -21,7 +22,7 @@ export const normalize: Stage<Prepared, { load: LoadOutput }> = {
 
 /** Table rows to float inputs through an encoder fitted on the training rows; the encoder goes to preprocess.json for predict. */
 function prepareTable(data: TableLoad, ctx: StageContext): Prepared {
-  const fill = 'missing' in ctx.spec.data && ctx.spec.data.missing === 'fill';
+  const fill = isTable(ctx.spec.data) && ctx.spec.data.missing === 'fill';
   const enc = fitEncoder(data.plan, data.train, ctx.spec.preprocess, fill);
   const size = enc.inputs.length;
   const make = (rows: TableRows, split: string): Split => {
@@ -45,7 +46,7 @@ function prepareTable(data: TableLoad, ctx: StageContext): Prepared {
 /** Image bytes through a lookup table that every step updates. */
 function prepareImages(data: ImageLoad, ctx: StageContext): Prepared {
   const splits = [data.train, data.val, data.test];
-  const w: Working = { lut: Float32Array.from({ length: 256 }, (_, b) => b), perFeature: false, shape: [...data.exampleShape], oneHot: false, numClasses: data.numClasses };
+  const w: Working = { ...identityTable(), shape: [...data.exampleShape], oneHot: false, numClasses: data.numClasses };
   const fitted: Record<string, unknown>[] = [];
   ctx.spec.preprocess.forEach((step, i) => fitted.push({ [kindOf(step)]: applyStep(step, i, w, splits) }));
   ctx.runDir.writeJson(RUN_FILES.preprocess, { steps: fitted, inputShape: w.shape, classNames: data.classNames });
@@ -68,13 +69,14 @@ function prepareImages(data: ImageLoad, ctx: StageContext): Prepared {
 
 /** Applies one step to the table; returns what it fitted or used, for preprocess.json. */
 function applyStep(step: PreprocessStep, index: number, w: Working, splits: RawSplit[]): Record<string, unknown> {
-  if ('scale' in step) {
-    const { divisor, offset } = step.scale;
-    for (let i = 0; i < w.lut.length; i++) w.lut[i] = w.lut[i]! / divisor + offset;
-    return { divisor, offset };
-  }
-  if ('standardize' in step) return standardize({ ...step.standardize, per: step.standardize.per ?? 'global' }, w, splits[0]!);
-  if ('minMax' in step) return minMax(step.minMax, w, splits[0]!);
+  const size = sizeOf(w.shape);
+  const fitted = (kind: string, values: Record<string, unknown>) => {
+    applyFittedStep(w, kind, values, size);
+    return values;
+  };
+  if ('scale' in step) return fitted('scale', { divisor: step.scale.divisor, offset: step.scale.offset });
+  if ('standardize' in step) return fitted('standardize', standardize({ ...step.standardize, per: step.standardize.per ?? 'global' }, w, splits[0]!));
+  if ('minMax' in step) return fitted('minMax', minMax(step.minMax, w, splits[0]!));
   if ('flatten' in step) {
     w.shape = [sizeOf(w.shape)];
     return { shape: w.shape };
@@ -95,15 +97,10 @@ function applyStep(step: PreprocessStep, index: number, w: Working, splits: RawS
   return { numClasses: n };
 }
 
-/** Mean and std of the current values over the training split, from byte histograms (float64 sums). */
+/** Mean and std of the current values over the training split, from byte histograms (float64 sums); the table is widened first when per feature. */
 function standardize(opts: { per: 'global' | 'feature'; mean?: number; std?: number; epsilon: number }, w: Working, train: RawSplit): Record<string, unknown> {
   const size = train.count ? train.images.length / train.count : 1;
-  if (opts.per === 'feature' && !w.perFeature) {
-    const lut = new Float32Array(size * 256);
-    for (let k = 0; k < size; k++) lut.set(w.lut, k * 256);
-    w.lut = lut;
-    w.perFeature = true;
-  }
+  if (opts.per === 'feature') widenTable(w, size);
   // Histograms at the table's granularity: one per feature once the table is per feature.
   const tables = w.perFeature ? size : 1;
   const counts = new Float64Array(tables * 256);
@@ -126,14 +123,10 @@ function standardize(opts: { per: 'global' | 'feature'; mean?: number; std?: num
   const groups = opts.per === 'global' ? [moments(Array.from({ length: tables }, (_, t) => t))] : Array.from({ length: size }, (_, k) => moments([k]));
   const means = groups.map((g) => opts.mean ?? g.mean);
   const stds = groups.map((g) => opts.std ?? g.std);
-  for (let i = 0; i < w.lut.length; i++) {
-    const g = opts.per === 'global' ? 0 : Math.floor(i / 256);
-    w.lut[i] = (w.lut[i]! - means[g]!) / (stds[g]! + opts.epsilon);
-  }
   return opts.per === 'global' ? { per: 'global', mean: means[0], std: stds[0], epsilon: opts.epsilon } : { per: 'feature', mean: means, std: stds, epsilon: opts.epsilon };
 }
 
-/** One linear map for all pixels: the smallest value in the training split to min, the largest to max. */
+/** The smallest and largest current value in the training split, for one linear map of all pixels to [min, max]. */
 function minMax(opts: { min: number; max: number }, w: Working, train: RawSplit): Record<string, unknown> {
   const size = train.count ? train.images.length / train.count : 1;
   let lo = Infinity;
@@ -143,9 +136,6 @@ function minMax(opts: { min: number; max: number }, w: Working, train: RawSplit)
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  // A constant input maps to min rather than dividing by zero.
-  const factor = hi > lo ? (opts.max - opts.min) / (hi - lo) : 0;
-  for (let i = 0; i < w.lut.length; i++) w.lut[i] = opts.min + (w.lut[i]! - lo) * factor;
   return { dataMin: lo, dataMax: hi, min: opts.min, max: opts.max };
 }
 

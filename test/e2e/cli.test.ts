@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadModel } from '../../src/model/io.js';
 import { loadSpec } from '../../src/pipeline/load-spec.js';
-import { FIXTURES, readJson, readJsonl, tinyContext } from '../helpers.js';
+import { FIXTURES, readJson, readJsonl, runDirOf as runDirFrom, tinyContext } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'runner-e2e-'));
@@ -24,12 +24,8 @@ function runsIn(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((d) => d !== '.gitkeep').sort() : [];
 }
 
-/** The run folder a `runner run` printed on its last line. */
-function runDirOf(stdout: string, cwd = work): string {
-  const m = /run: (\S+) \(status/.exec(stdout);
-  if (!m) throw new Error(`no run folder in: ${stdout}`);
-  return join(cwd, m[1]!);
-}
+/** The run folder a `runner run` here printed on its last line. */
+const runDirOf = (stdout: string, cwd = work) => runDirFrom(stdout, cwd);
 
 beforeAll(() => {
   copyFileSync(join(FIXTURES, 'tiny-mlp.yaml'), join(work, 'tiny.yaml'));

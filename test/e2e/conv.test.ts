@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES, readJson, readJsonl } from '../helpers.js';
+import { FIXTURES, readJson, readJsonl, runDirOf } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'runner-conv-'));
@@ -12,7 +12,7 @@ copyFileSync(join(FIXTURES, 'tiny-cnn.yaml'), join(work, 'cnn.yaml'));
 
 async function run(backend: string) {
   const r = await execa('node', [BIN, 'run', 'cnn.yaml', '--backend', backend, '--out', `runs-${backend}`], { cwd: work, reject: false });
-  const dir = join(work, /run: (\S+) \(status/.exec(r.stdout)?.[1] ?? 'missing');
+  const dir = r.exitCode === 0 ? runDirOf(r.stdout, work) : join(work, 'missing');
   return { r, dir };
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExperiment } from '../../src/commands/run.js';
-import { FIXTURES, readJson } from '../helpers.js';
+import { FIXTURES, readJson, runDirOf } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'runner-cache-'));
@@ -86,7 +86,7 @@ describe('the stage cache (load and normalize)', () => {
     const r = await cli();
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain('using the embedded fallback');
-    const dir = join(work, /run: (\S+) \(status/.exec(r.stdout)![1]!);
+    const dir = runDirOf(r.stdout, work);
     expect(recordOf(dir).cached).toEqual(['load', 'normalize']);
   });
 });

@@ -9,7 +9,7 @@ import { splitTable } from '../../src/data/table-split.js';
 import { numberOf } from '../../src/data/table.js';
 import { loadSpec } from '../../src/pipeline/load-spec.js';
 import type { TableDataSpec } from '../../src/pipeline/spec.js';
-import { readJson, readJsonl } from '../helpers.js';
+import { readJson, readJsonl, runDirOf } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
 const EXPERIMENTS = new URL('../../experiments/', import.meta.url).pathname;
@@ -20,7 +20,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 async function run(name: string, args: string[] = []): Promise<{ dir: string; stdout: string }> {
   const r = await execa('node', [BIN, 'run', join(EXPERIMENTS, name), '--out', join(work, 'runs'), ...args], { cwd: work, reject: false });
   expect(r.exitCode, r.stderr).toBe(0);
-  return { dir: join(work, /run: (\S+) \(status/.exec(r.stdout)![1]!), stdout: r.stdout };
+  return { dir: runDirOf(r.stdout, work), stdout: r.stdout };
 }
 
 interface Summary { examples: number; accuracy: number; loss: number; mae: number; mse: number; r2: number; confusionMatrix: { labels: string[]; matrix: number[][] } }

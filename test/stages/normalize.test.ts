@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { materialize } from '../../src/data/features.js';
-import { replayImageSteps, type ImagePreprocess } from '../../src/predict/image-replay.js';
+import { replayTable } from '../../src/data/byte-table.js';
 import { normalize } from '../../src/stages/normalize.js';
 import type { LoadOutput } from '../../src/stages/types.js';
 import { readJson, tinyContext } from '../helpers.js';
@@ -71,7 +71,7 @@ describe('normalize', () => {
   });
 });
 
-describe('replayImageSteps (predict)', () => {
+describe('replayTable (predict)', () => {
   it.each([
     { name: 'scale, per-pixel standardize, minMax', steps: [{ scale: { divisor: 255, offset: 0 } }, { standardize: { per: 'feature', epsilon: 1e-7 } }, { minMax: { min: -1, max: 1 } }] },
     { name: 'global standardize, then scale', steps: [{ standardize: { epsilon: 1e-7 } }, { scale: { divisor: 3, offset: 0.5 } }] },
@@ -80,7 +80,8 @@ describe('replayImageSteps (predict)', () => {
     ctx.spec.preprocess = steps as typeof ctx.spec.preprocess;
     const out = await normalize.run({ load: data() }, ctx);
     const x = out.train.x as { lut: Float32Array; perFeature: boolean };
-    const replayed = replayImageSteps(readJson(ctx.runDir.file('preprocess.json')) as ImagePreprocess, 4);
+    const recorded = readJson(ctx.runDir.file('preprocess.json')) as { steps: Record<string, Record<string, unknown>>[] };
+    const replayed = replayTable(recorded.steps, 4);
     expect(replayed.perFeature).toBe(x.perFeature);
     expect(Array.from(replayed.lut)).toEqual(Array.from(x.lut));
   });
