@@ -15,10 +15,11 @@ const warn = (m: string) => process.stderr.write(`runner: warning: ${m}\n`);
 /** What a command that trains gets from the terminal: a progress display, warnings on stderr, Ctrl-C. */
 const terminal = () => ({ progress: streamProgress(process.stderr), warn, signal: interruptSignal() });
 
-/** A run's closing lines: stdout when it completed, stderr otherwise. */
-async function printRun(outcome: RunOutcome): Promise<void> {
+/** Prints a run's closing lines (stdout when it completed, stderr otherwise); returns its exit code. */
+async function printRun(outcome: RunOutcome): Promise<number> {
   const { printOutcome } = await import('./commands/report-run.js');
   (outcome.status === 'completed' ? process.stdout : process.stderr).write(printOutcome(outcome));
+  return outcome.exitCode;
 }
 
 /** Parses the command line, runs one command, returns the exit code. */
@@ -48,8 +49,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         argv: ['run', ...argv.slice(1)],
         sweepMeta: opts.sweepMeta ? (JSON.parse(opts.sweepMeta) as Record<string, unknown>) : undefined,
       });
-      await printRun(outcome);
-      exitCode = outcome.exitCode;
+      exitCode = await printRun(outcome);
     });
 
   program
@@ -95,9 +95,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(backendOption('override the backend the run used (the result will then differ)'))
     .action(async (run: string, opts: { runsDir: string; backend?: BackendChoice }) => {
       const { resumeCommand } = await import('./commands/resume.js');
-      const outcome = await resumeCommand({ run, ...opts, ...terminal() });
-      await printRun(outcome);
-      exitCode = outcome.exitCode;
+      exitCode = await printRun(await resumeCommand({ run, ...opts, ...terminal() }));
     });
 
   program

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { BackendChoice, BackendInfo } from '../backend/select.js';
@@ -157,7 +156,7 @@ async function dataCacheHooks(start: RunStart, ctx: StageContext, warnings: read
   ctx.annotate('cached', hit ? ['load', 'normalize'] : []);
   if (hit) {
     ctx.annotate('data', hit.data);
-    ctx.runDir.writeJson(RUN_FILES.preprocess, hit.preprocess);
+    ctx.runDir.writeJson(RUN_FILES.preprocess, hit.prepared.fitted);
     for (const w of hit.warnings) ctx.log.warn(w);
     ctx.log.info({ key }, 'load and normalize from the stage cache');
     return { preset: new Map<string, unknown>([['load', undefined], ['normalize', hit.prepared]]) };
@@ -167,8 +166,7 @@ async function dataCacheHooks(start: RunStart, ctx: StageContext, warnings: read
     onDone: (stage, output) => {
       if (stage !== 'normalize') return;
       try {
-        const preprocess = JSON.parse(readFileSync(ctx.runDir.file(RUN_FILES.preprocess), 'utf8')) as unknown;
-        writeDataCache(key, { prepared: output as Prepared, data: start.record['data'], preprocess, warnings: warnings.slice(from) });
+        writeDataCache(key, { prepared: output as Prepared, data: start.record['data'], warnings: warnings.slice(from) });
       } catch (err) {
         ctx.log.warn(`could not write the stage cache: ${(err as Error).message}`);
       }

@@ -17,6 +17,8 @@ export const RUN_FILES = {
   events: 'events.jsonl',
   modelJson: 'model/model.json',
   modelWeights: 'model/weights.bin',
+  /** fit's last checkpoint: state.json and the array file it names. */
+  checkpoint: 'checkpoint',
 } as const;
 
 /** Writes a whole file atomically: a temporary file in the same folder, then rename; no reader sees half a file. */

@@ -43,7 +43,7 @@ function plane(png: PNG, which: 'grey' | number): Float64Array {
 }
 
 /** Area-average resampling (OpenCV's INTER_AREA): each output pixel is the mean of the input area it covers. */
-export function resizeArea(src: Float64Array, sw: number, sh: number, dw: number, dh: number): Float64Array {
+function resizeArea(src: Float64Array, sw: number, sh: number, dw: number, dh: number): Float64Array {
   if (sw === dw && sh === dh) return src;
   const weights = (n: number, m: number) => Array.from({ length: m }, (_, o) => {
     const [from, to] = [(o * n) / m, ((o + 1) * n) / m];

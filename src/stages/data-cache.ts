@@ -9,15 +9,13 @@ import { isTable, type ExperimentSpec } from '../pipeline/spec.js';
 import type { Prepared, Split } from './types.js';
 
 /** Bumped whenever the entry layout or what load/normalize compute changes. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
-/** What a cache entry gives back in place of running load and normalize. */
+/** What a cache entry gives back in place of running load and normalize (preprocess.json is prepared.fitted). */
 export interface DataCacheHit {
   readonly prepared: Prepared;
   /** The data fingerprint load recorded in run.json. */
   readonly data: unknown;
-  /** preprocess.json as normalize wrote it. */
-  readonly preprocess: unknown;
   /** Warnings load printed (the embedded-digits notice, say), shown again. */
   readonly warnings: readonly string[];
 }
@@ -81,7 +79,7 @@ interface Meta {
   format: number; bytes: number; sha256: string;
   splits: Record<'train' | 'val' | 'test', SplitMeta>;
   shapes: Omit<Prepared, 'train' | 'val' | 'test'>;
-  data: unknown; preprocess: unknown; warnings: string[];
+  data: unknown; warnings: string[];
 }
 
 /** Writes an entry (a blob of the typed arrays and a meta.json with its sha256), into place by one rename. */
@@ -105,7 +103,7 @@ export function writeDataCache(key: string, hit: DataCacheHit): void {
   const { train, val, test, ...shapes } = hit.prepared;
   const splits = { train: split(train), val: split(val), test: split(test) };
   const blob = Buffer.concat(parts);
-  const meta: Meta = { format: CACHE_FORMAT, bytes: blob.length, sha256: createHash('sha256').update(blob).digest('hex'), splits, shapes, data: hit.data, preprocess: hit.preprocess, warnings: [...hit.warnings] };
+  const meta: Meta = { format: CACHE_FORMAT, bytes: blob.length, sha256: createHash('sha256').update(blob).digest('hex'), splits, shapes, data: hit.data, warnings: [...hit.warnings] };
   const final = entryDir(key);
   if (existsSync(final)) return;
   const tmp = `${final}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -147,7 +145,7 @@ export function readDataCache(key: string, damaged: (why: string) => void): Data
       return { x, y: view(m.y) as Float32Array, count: m.count };
     };
     const prepared: Prepared = { ...meta.shapes, train: split(meta.splits.train), val: split(meta.splits.val), test: split(meta.splits.test) };
-    return { prepared, data: meta.data, preprocess: meta.preprocess, warnings: meta.warnings };
+    return { prepared, data: meta.data, warnings: meta.warnings };
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     damaged(`stage cache entry ${dir} is damaged (${(err as Error).message}); rebuilding it`);

@@ -30,7 +30,8 @@ function prepareTable(data: TableLoad, ctx: StageContext): Prepared {
     for (const [column, n] of Object.entries(unseen)) ctx.log.warn(`${split} split: ${n} value(s) of column '${column}' never occur in the training split; they encode as all zeros`);
     return { x: { values, size } satisfies Features, y: encodeTargets(enc, rows), count: rows.cells.length };
   };
-  ctx.runDir.writeJson(RUN_FILES.preprocess, { table: enc, inputShape: [size], classNames: enc.classNames });
+  const record = { table: enc, inputShape: [size], classNames: enc.classNames };
+  ctx.runDir.writeJson(RUN_FILES.preprocess, record);
   const classification = enc.task === 'classification';
   return {
     train: make(data.train, 'training'), val: make(data.val, 'validation'), test: make(data.test, 'test'),
@@ -40,6 +41,7 @@ function prepareTable(data: TableLoad, ctx: StageContext): Prepared {
     classNames: enc.classNames,
     oneHot: enc.oneHotLabels,
     task: enc.task,
+    fitted: record,
   };
 }
 
@@ -49,7 +51,8 @@ function prepareImages(data: ImageLoad, ctx: StageContext): Prepared {
   const w: Working = { ...identityTable(), shape: [...data.exampleShape], oneHot: false, numClasses: data.numClasses };
   const fitted: Record<string, unknown>[] = [];
   ctx.spec.preprocess.forEach((step, i) => fitted.push({ [kindOf(step)]: applyStep(step, i, w, splits) }));
-  ctx.runDir.writeJson(RUN_FILES.preprocess, { steps: fitted, inputShape: w.shape, classNames: data.classNames });
+  const record = { steps: fitted, inputShape: w.shape, classNames: data.classNames };
+  ctx.runDir.writeJson(RUN_FILES.preprocess, record);
   const size = sizeOf(data.exampleShape);
   const make = (s: RawSplit): Split => ({
     x: { bytes: s.images, size, lut: w.lut, perFeature: w.perFeature } satisfies Features,
@@ -64,6 +67,7 @@ function prepareImages(data: ImageLoad, ctx: StageContext): Prepared {
     classNames: data.classNames,
     oneHot: w.oneHot,
     task: 'classification',
+    fitted: record,
   };
 }
 

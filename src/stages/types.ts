@@ -47,6 +47,8 @@ export interface Prepared {
   readonly classNames: readonly string[];
   readonly oneHot: boolean;
   readonly task: 'classification' | 'regression';
+  /** What preprocess.json records: the fitted steps (or the table encoder), for predict and the stage cache. */
+  readonly fitted: Record<string, unknown>;
 }
 
 export interface ModelOutput { readonly model: tf.LayersModel }

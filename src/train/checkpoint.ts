@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunnerError } from '../pipeline/errors.js';
-import { writeFileAtomic } from '../pipeline/run-dir.js';
+import { RUN_FILES, writeFileAtomic } from '../pipeline/run-dir.js';
 import type { RandomState } from './random.js';
 import type { NamedArray, OptimizerState } from './trainer.js';
 
@@ -34,8 +34,6 @@ export interface Checkpoint {
   readonly backend: string;
 }
 
-/** The checkpoint folder of a run. */
-export const CHECKPOINT_DIR = 'checkpoint';
 const STATE = 'state.json';
 const FORMAT = 1;
 
@@ -47,7 +45,7 @@ interface Entry { group: 'weights' | 'optimizer' | 'best' | 'order'; name: strin
  * the previous checkpoint or the new one, never a mix.
  */
 export function saveCheckpoint(runPath: string, cp: Checkpoint): void {
-  const dir = join(runPath, CHECKPOINT_DIR);
+  const dir = join(runPath, RUN_FILES.checkpoint);
   const entries: Entry[] = [];
   const parts: Uint8Array[] = [];
   let offset = 0;
@@ -74,13 +72,10 @@ export function saveCheckpoint(runPath: string, cp: Checkpoint): void {
   for (const f of readdirSync(dir)) if (f.startsWith('arrays-') && f !== arraysFile) rmSync(join(dir, f), { force: true });
 }
 
-/** Whether a run folder holds a checkpoint. */
-export const hasCheckpoint = (runPath: string): boolean => existsSync(join(runPath, CHECKPOINT_DIR, STATE));
-
 /** Reads and verifies a run's checkpoint; a RunnerError names what is missing or damaged. */
 export function loadCheckpoint(runPath: string): Checkpoint {
-  const dir = join(runPath, CHECKPOINT_DIR);
-  if (!hasCheckpoint(runPath)) throw new RunnerError(`${runPath} has no checkpoint to resume from`, 2, ["checkpoints are written every epoch unless train.checkpoint is 'none', and when a run is interrupted"]);
+  const dir = join(runPath, RUN_FILES.checkpoint);
+  if (!existsSync(join(dir, STATE))) throw new RunnerError(`${runPath} has no checkpoint to resume from`, 2, ["checkpoints are written every epoch unless train.checkpoint is 'none', and when a run is interrupted"]);
   let state: { formatVersion: number; reason: Checkpoint['reason']; cursor: Omit<Cursor, 'order'>; arraysFile: string; bytes: number; sha256: string; entries: Entry[]; optimizerScalars: Record<string, number>; optimizerMissing?: string; random: Checkpoint['random']; earlyStopping?: Checkpoint['earlyStopping']; trainer: string; backend: string };
   try {
     state = JSON.parse(readFileSync(join(dir, STATE), 'utf8')) as typeof state;

@@ -6,7 +6,7 @@ import { tinyContext } from '../helpers.js';
 /** Prepared data with only its shapes: build reads nothing else. */
 const prepared = (numClasses: number): Prepared => {
   const split = { x: { bytes: new Uint8Array(0), size: 784, lut: new Float32Array(256), perFeature: false }, y: new Float32Array(0), count: 0 };
-  return { train: split, val: split, test: split, inputShape: [784], targetShape: [numClasses], numClasses, classNames: [], oneHot: true, task: 'classification' };
+  return { train: split, val: split, test: split, inputShape: [784], targetShape: [numClasses], numClasses, classNames: [], oneHot: true, task: 'classification', fitted: {} };
 };
 
 describe('build', () => {
