@@ -150,9 +150,10 @@ export async function executeRun(start: RunStart): Promise<RunOutcome> {
 async function dataCacheHooks(start: RunStart, ctx: StageContext, warnings: readonly string[]): Promise<ExecuteHooks> {
   const log = { warn: (m: string) => ctx.log.warn(m), info: (m: string) => ctx.log.info(m) };
   const key = start.noCache ? undefined : await dataCacheKey(start.spec, start.specDir, log);
-  // Warnings from here on belong to load and normalize (a download tried above is warned about each run).
-  const from = warnings.length;
   const hit = key ? readDataCache(key, (why) => ctx.log.warn(why)) : undefined;
+  // Warnings from here on are load's and normalize's, kept with the entry; the download tried and the
+  // damaged entry reported above are this run's alone.
+  const from = warnings.length;
   ctx.annotate('cached', hit ? ['load', 'normalize'] : []);
   if (hit) {
     ctx.annotate('data', hit.data);

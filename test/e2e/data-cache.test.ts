@@ -63,8 +63,10 @@ describe('the stage cache (load and normalize)', () => {
     expect(warnings.join('\n')).toMatch(/stage cache entry .* is damaged \(arrays.bin does not match its sha256\); rebuilding it/);
     expect(recordOf(rebuilt.runDir).cached).toEqual([]);
     expect(weightsOf(rebuilt.runDir).equals(weightsOf(first))).toBe(true);
-    const after = await runExperiment({ spec: TINY, out: join(work, 'runs') });
+    const later: string[] = [];
+    const after = await runExperiment({ spec: TINY, out: join(work, 'runs'), warn: (m) => later.push(m) });
     expect(recordOf(after.runDir).cached).toEqual(['load', 'normalize']);
+    expect(later.join('\n')).not.toContain('damaged');
   });
 
   it('caches a table too, keyed by the file: touching the CSV invalidates it', async () => {
