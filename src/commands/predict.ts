@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
 import { replayTable } from '../data/byte-table.js';
 import { sizeOf, type Features } from '../data/features.js';
@@ -48,20 +48,21 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
   if (!existsSync(join(run.dir, RUN_FILES.modelJson))) throw new RunnerError(`${run.id} has no trained model (status: ${run.status})`, 2, run.status === 'interrupted' ? ['finish it with runner resume'] : []);
   const pre = JSON.parse(readFileSync(join(run.dir, RUN_FILES.preprocess), 'utf8')) as ImagePreprocess & { table?: TableEncoder };
   for (const input of opts.inputs) if (!existsSync(input)) throw new RunnerError(`input '${input}' does not exist`);
+  // Inputs first: one the model cannot take is reported before TensorFlow.js and the model load.
+  const { x, names, actual } = pre.table ? tableInputs(pre.table, opts) : imageInputs(run, pre, opts);
   const recorded = (run.record['backend'] as { used?: BackendChoice } | undefined)?.used;
   await loadBackend(opts.backend ?? recorded ?? 'auto');
   const [{ loadModel }, { predictRows }] = await Promise.all([import('../model/io.js'), import('../stages/batches.js')]);
-  const model = await loadModel(join(run.dir, 'model'));
+  const model = await loadModel(dirname(join(run.dir, RUN_FILES.modelJson)));
   try {
-    const { x, names, actual } = pre.table ? tableInputs(pre.table, opts) : imageInputs(run, pre, opts);
-    const count = names.length;
-    const outputs = predictRows(model, x, count, pre.inputShape);
-    const k = outputs.length / Math.max(1, count);
+    const outputs = predictRows(model, x, names.length, pre.inputShape);
+    const k = outputs.length / Math.max(1, names.length);
     return names.map((input, i) => {
       const row = outputs.subarray(i * k, (i + 1) * k);
-      if (pre.table?.task === 'regression') return { input, value: row[0]!, ...(actual?.[i] !== undefined ? { actual: actual[i] } : {}) };
+      const truth = actual?.[i] !== undefined ? { actual: actual[i] } : {};
+      if (pre.table?.task === 'regression') return { input, value: row[0]!, ...truth };
       const ranked = [...row].map((p, c) => ({ class: pre.classNames[c] ?? String(c), probability: p })).sort((a, b) => b.probability - a.probability);
-      return { input, class: ranked[0]!.class, top: ranked.slice(0, opts.top ?? 3), ...(actual?.[i] !== undefined ? { actual: actual[i] } : {}) };
+      return { input, class: ranked[0]!.class, top: ranked.slice(0, opts.top ?? 3), ...truth };
     });
   } finally {
     model.dispose();

@@ -1,5 +1,6 @@
 import seedrandom from 'seedrandom';
 import type { TableDataSpec } from '../pipeline/spec.js';
+import { shuffleInPlace } from '../train/random.js';
 import { isMissing, rowWhere, type Cell, type Table } from './table.js';
 import type { TablePlan } from './table-plan.js';
 
@@ -45,10 +46,7 @@ export function splitTable(tables: { train: Table; test?: Table }, plan: TablePl
   const main = usableRows(tables.train, plan, data.missing);
   const rng = seedrandom.alea(`${seed}:split`);
   const order = range(0, main.rows.cells.length);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  shuffleInPlace(order, rng);
   let trainIdx = order;
   let test: TableRows;
   let droppedTest = 0;

@@ -19,13 +19,14 @@ export interface Verification {
 /** Keys that measure time, not results. */
 const TIMING = new Set(['seconds', 'durationMs']);
 
-/** Every number (and string) in a JSON value, by path. */
-function leaves(value: unknown, path: string, out: Map<string, number | string>): void {
+/** Every number (and string) in a JSON value, by path, array elements one by one; timings left out. */
+function leaves(value: unknown, path = '', out = new Map<string, number | string>()): Map<string, number | string> {
   if (typeof value === 'number' || typeof value === 'string') out.set(path, value);
   else if (Array.isArray(value)) value.forEach((v, i) => leaves(v, `${path}[${i}]`, out));
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) if (!TIMING.has(k)) leaves(v, path ? `${path}.${k}` : k, out);
   }
+  return out;
 }
 
 /**
@@ -44,27 +45,18 @@ export function verifyRuns(a: RunView, b: RunView, tolerance: number): Verificat
     if (Number.isNaN(diff) || diff > maxDiff) maxDiff = Number.isNaN(diff) ? Infinity : diff;
     if (!(diff <= tolerance)) beyond.push({ where, a: x ?? 'missing', b: y ?? 'missing', diff });
   };
-  const compareMaps = (prefix: string, x: Map<string, number | string>, y: Map<string, number | string>) => {
+  /** Checks every leaf of two JSON values; returns how many the first has. */
+  const compareValues = (prefix: string, va: unknown, vb: unknown) => {
+    const [x, y] = [leaves(va), leaves(vb)];
     for (const k of new Set([...x.keys(), ...y.keys()])) check(`${prefix}${k}`, x.get(k), y.get(k));
     return x.size;
   };
 
   const epochs = Math.max(a.metrics.length, b.metrics.length);
   let values = 0;
-  for (let e = 0; e < epochs; e++) {
-    const [x, y] = [new Map<string, number | string>(), new Map<string, number | string>()];
-    leaves(a.metrics[e] ?? {}, '', x);
-    leaves(b.metrics[e] ?? {}, '', y);
-    values += compareMaps(`metrics epoch ${e + 1}: `, x, y);
-  }
-  const [sa, sb] = [new Map<string, number | string>(), new Map<string, number | string>()];
-  leaves(a.summary ?? {}, '', sa);
-  leaves(b.summary ?? {}, '', sb);
-  const summaryValues = compareMaps('summary: ', sa, sb);
-  const [pa, pb] = [new Map<string, number | string>(), new Map<string, number | string>()];
-  leaves(readJsonIf(join(a.dir, RUN_FILES.preprocess)), '', pa);
-  leaves(readJsonIf(join(b.dir, RUN_FILES.preprocess)), '', pb);
-  compareMaps('preprocess: ', pa, pb);
+  for (let e = 0; e < epochs; e++) values += compareValues(`metrics epoch ${e + 1}: `, a.metrics[e] ?? {}, b.metrics[e] ?? {});
+  const summaryValues = compareValues('summary: ', a.summary ?? {}, b.summary ?? {});
+  compareValues('preprocess: ', readJsonIf(join(a.dir, RUN_FILES.preprocess)), readJsonIf(join(b.dir, RUN_FILES.preprocess)));
 
   const [wa, wb] = [weightsOf(a.dir), weightsOf(b.dir)];
   if (!wa.bytes.equals(wb.bytes)) {

@@ -5,7 +5,7 @@ import { RUN_FILES } from '../pipeline/run-dir.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
 import { saveCheckpoint, type Checkpoint, type Cursor } from '../train/checkpoint.js';
 import { baseLearningRate, learningRateAt } from '../train/lr-schedule.js';
-import { globalRandomState, restoreGlobalRandom, shuffleRandom } from '../train/random.js';
+import { globalRandomState, restoreGlobalRandom, shuffleInPlace, shuffleRandom } from '../train/random.js';
 import { createTrainer, type NamedArray, type Trainer } from '../train/trainer.js';
 import { evaluateSplit, fillBatch } from './batches.js';
 import { EarlyStopping } from './early-stopping.js';
@@ -13,16 +13,6 @@ import type { EpochLogs, FitOutput, ModelOutput, Prepared } from './types.js';
 
 /** Batches between two reads of the pending losses (NaN check, progress) and returns to the event loop. */
 const SYNC_EVERY = 16;
-
-/** Fisher-Yates with the run's own seeded generator (model.fit would use Math.random). */
-function shuffleInPlace(order: Uint32Array, rng: () => number): void {
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-}
 
 /** Deep copies of the weights' values, by position (tf.clone would share storage the fused optimizer updates in place). */
 function snapshot(model: tf.LayersModel): NamedArray[] {

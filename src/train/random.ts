@@ -27,6 +27,16 @@ export function restoreGlobalRandom(state: RandomState): void {
   Math.random = global;
 }
 
+/** Fisher-Yates with a seeded generator (model.fit would use Math.random): fit's epochs and the table split. */
+export function shuffleInPlace(order: { length: number; [i: number]: number }, rng: () => number): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+}
+
 /** The generator fit shuffles with: seeded by the run, or continued from a saved state. */
 export function shuffleRandom(seed: number, state?: RandomState): StatefulPrng {
   return (state ? seedrandom.alea('', { state: state as never }) : seedrandom.alea(`${seed}:shuffle`, { state: true })) as unknown as StatefulPrng;
