@@ -8,4 +8,4 @@ const root = new URL('../', import.meta.url);
 const schema = JSON.parse(readFileSync(new URL('schema/experiment.schema.json', root), 'utf8'));
 const options = JSON.parse(readFileSync(new URL('schema/ajv-options.json', root), 'utf8'));
 const ajv = new Ajv2020({ ...options, code: { source: true } });
-writeFileSync(new URL('dist/pipeline/schema-validate.generated.cjs', root), standaloneCode.default(ajv, ajv.compile(schema)));
+writeFileSync(new URL('dist/spec/schema-validate.generated.cjs', root), standaloneCode.default(ajv, ajv.compile(schema)));

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { silentProgress } from '../src/cli/progress.js';
-import { loadSpec } from '../src/pipeline/load-spec.js';
-import { parseOverride } from '../src/pipeline/overrides.js';
-import { RunDir } from '../src/pipeline/run-dir.js';
-import type { StageContext } from '../src/pipeline/stage.js';
+import { loadSpec } from '../src/spec/load.js';
+import { parseOverride } from '../src/spec/overrides.js';
+import { RunDir } from '../src/runs/run-dir.js';
+import type { StageContext } from '../src/stages/stage.js';
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import * as tf from './tf.js';
-import { RunnerError } from '../pipeline/errors.js';
+import { RunnerError } from '../core/errors.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';

@@ -1,4 +1,4 @@
-import type { Progress } from '../pipeline/stage.js';
+import type { Progress } from '../stages/stage.js';
 
 const fmt = (v: number | undefined) => (v === undefined ? '' : v.toFixed(4));
 

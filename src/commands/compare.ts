@@ -1,7 +1,7 @@
-import { formatComparison, type CompareFormat } from '../pipeline/compare-format.js';
-import { compareRuns, type Comparison } from '../pipeline/compare.js';
-import { EXIT, RunnerError } from '../pipeline/errors.js';
-import { readRun, resolveRunArgs } from '../pipeline/run-reader.js';
+import { formatComparison, type CompareFormat } from '../results/compare-format.js';
+import { compareRuns, type Comparison } from '../results/compare.js';
+import { EXIT, RunnerError } from '../core/errors.js';
+import { readRun, resolveRunArgs } from '../runs/reader.js';
 
 export interface CompareOptions {
   readonly runs: readonly string[];

@@ -1,5 +1,5 @@
-import { age, duration, textTable } from '../cli/tables.js';
-import { listRuns } from '../pipeline/list-runs.js';
+import { age, duration, textTable } from '../results/tables.js';
+import { listRuns } from '../runs/listing.js';
 
 /** `runner ls`: one line per run, newest first. */
 export function lsCommand(dir = 'runs', format: 'table' | 'json' = 'table', now = Date.now()): string {

@@ -1,14 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
-import { replayTable } from '../data/byte-table.js';
+import { replayTable } from '../data/images/byte-table.js';
 import { sizeOf, type Features } from '../data/features.js';
-import { encodeFeatures, type TableEncoder } from '../data/table-encoder.js';
-import { labelOf, readTable, rowWhere, type Table } from '../data/table.js';
-import { RunnerError } from '../pipeline/errors.js';
-import { readRun, resolveRunArgs, type RunView } from '../pipeline/run-reader.js';
-import { RUN_FILES } from '../pipeline/run-dir.js';
-import { idxExamples, pngExample, type ImageExample } from '../predict/image-input.js';
+import { encodeFeatures, type TableEncoder } from '../data/tables/encoder.js';
+import { labelOf, readTable, rowWhere, type Table } from '../data/tables/table.js';
+import { RunnerError } from '../core/errors.js';
+import { readRun, resolveRunArgs, type RunView } from '../runs/reader.js';
+import { RUN_FILES } from '../runs/run-dir.js';
+import { idxExamples, pngExample, type ImageExample } from '../data/images/image-input.js';
 import { loadBackend } from './run.js';
 
 /** What `runner predict` takes: the run, the input files, and how to show and read them. */
@@ -52,7 +52,7 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
   const { x, names, actual } = pre.table ? tableInputs(pre.table, opts) : imageInputs(run, pre, opts);
   const recorded = (run.record['backend'] as { used?: BackendChoice } | undefined)?.used;
   await loadBackend(opts.backend ?? recorded ?? 'auto');
-  const [{ loadModel }, { predictRows }] = await Promise.all([import('../model/io.js'), import('../stages/batches.js')]);
+  const [{ loadModel }, { predictRows }] = await Promise.all([import('../model/io.js'), import('../train/batches.js')]);
   const model = await loadModel(dirname(join(run.dir, RUN_FILES.modelJson)));
   try {
     const outputs = predictRows(model, x, names.length, pre.inputShape);

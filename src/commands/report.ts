@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { compareRuns } from '../pipeline/compare.js';
-import { RunnerError } from '../pipeline/errors.js';
-import { writeFileAtomic } from '../pipeline/run-dir.js';
-import { readRun, resolveRunArgs } from '../pipeline/run-reader.js';
-import { buildReport } from '../report/html.js';
+import { compareRuns } from '../results/compare.js';
+import { RunnerError } from '../core/errors.js';
+import { writeFileAtomic } from '../runs/run-dir.js';
+import { readRun, resolveRunArgs } from '../runs/reader.js';
+import { buildReport } from '../results/html.js';
 
 /** `runner report`: one self-contained HTML file for one or more runs; returns its path. */
 export async function reportCommand(args: readonly string[], out = 'report.html', runsDir = 'runs'): Promise<string> {

@@ -1,17 +1,17 @@
 import { dirname, join } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
-import { versions } from '../pipeline/environment.js';
-import { EXIT, RunnerError } from '../pipeline/errors.js';
-import { flatten } from '../pipeline/compare.js';
-import { loadSpec } from '../pipeline/load-spec.js';
-import { parseOverride } from '../pipeline/overrides.js';
-import { readRun, resolveRunArgs, specDirOf, type RunView } from '../pipeline/run-reader.js';
-import { RUN_FILES } from '../pipeline/run-dir.js';
-import { specHash } from '../pipeline/spec-hash.js';
-import type { ExperimentSpec } from '../pipeline/spec.js';
-import type { Progress } from '../pipeline/stage.js';
-import { verifyRuns, type Verification } from '../pipeline/verify.js';
-import { printOutcome } from './report-run.js';
+import { versions } from '../runs/environment.js';
+import { EXIT, RunnerError } from '../core/errors.js';
+import { flatten } from '../results/compare.js';
+import { loadSpec } from '../spec/load.js';
+import { parseOverride } from '../spec/overrides.js';
+import { readRun, resolveRunArgs, specDirOf, type RunView } from '../runs/reader.js';
+import { RUN_FILES } from '../runs/run-dir.js';
+import { specHash } from '../spec/hash.js';
+import type { ExperimentSpec } from '../spec/types.js';
+import type { Progress } from '../stages/stage.js';
+import { verifyRuns, type Verification } from '../results/verify.js';
+import { printOutcome } from '../cli/outcome.js';
 import { runExperiment } from './run.js';
 
 /** What `runner reproduce` takes: the run, whether and how strictly to verify, where the new run goes. */

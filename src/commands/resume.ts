@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
-import { RunnerError } from '../pipeline/errors.js';
-import { loadSpec } from '../pipeline/load-spec.js';
-import { readRun, resolveRunArgs, specDirOf } from '../pipeline/run-reader.js';
-import { RUN_FILES, RunDir } from '../pipeline/run-dir.js';
-import { specHash } from '../pipeline/spec-hash.js';
-import type { Progress } from '../pipeline/stage.js';
+import { RunnerError } from '../core/errors.js';
+import { loadSpec } from '../spec/load.js';
+import { readRun, resolveRunArgs, specDirOf } from '../runs/reader.js';
+import { RUN_FILES, RunDir } from '../runs/run-dir.js';
+import { specHash } from '../spec/hash.js';
+import type { Progress } from '../stages/stage.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { executeRun, loadBackend, type RunOutcome } from './run.js';
 

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { textTable } from '../cli/tables.js';
-import { EXIT, RunnerError } from '../pipeline/errors.js';
-import { formatLeaderboard, leaderboardOf } from '../pipeline/leaderboard.js';
-import { describeTrial, runSweep, triage } from '../pipeline/sweep.js';
-import { planSweep, resolveShard } from '../pipeline/sweep-plan.js';
+import { textTable } from '../results/tables.js';
+import { EXIT, RunnerError } from '../core/errors.js';
+import { formatLeaderboard, leaderboardOf } from '../sweep/leaderboard.js';
+import { describeTrial, runSweep, triage } from '../sweep/trials.js';
+import { planSweep, resolveShard } from '../sweep/plan.js';
 
 export interface SweepCommandOptions {
   readonly spec?: string;

@@ -1,5 +1,5 @@
 import * as tf from '../backend/tf.js';
-import { kindOf, type Initializer, type LayerSpec, type Regularizer } from '../pipeline/spec.js';
+import { kindOf, type Initializer, type LayerSpec, type Regularizer } from '../spec/types.js';
 
 /** A layer's initializer, seeded so that the same spec and seed give the same weights. */
 type TfInitializer = ReturnType<typeof tf.initializers.zeros>;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '../backend/tf.js';
-import type { RunDir } from '../pipeline/run-dir.js';
-import { RUN_FILES } from '../pipeline/run-dir.js';
+import type { RunDir } from '../runs/run-dir.js';
+import { RUN_FILES } from '../runs/run-dir.js';
 
 /**
  * Saves a model in the standard tfjs layers format (model.json + weights.bin), the same files

@@ -1,6 +1,6 @@
-import { messageOf } from './errors.js';
+import { messageOf } from '../core/errors.js';
 import { planStages } from './graph.js';
-import type { Stage } from './stage.js';
+import type { Stage } from '../stages/stage.js';
 
 /** What run.json says about one stage. */
 export interface StageRecord {

@@ -1,5 +1,5 @@
-import { RunnerError } from './errors.js';
-import { didYouMean } from './suggest.js';
+import { RunnerError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
 
 /** The part of a stage the planner needs. */
 export interface Node { readonly name: string; readonly needs: readonly string[] }

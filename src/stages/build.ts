@@ -1,5 +1,5 @@
 import { createModel } from '../model/create.js';
-import type { Stage, StageContext } from '../pipeline/stage.js';
+import type { Stage, StageContext } from './stage.js';
 import type { ModelOutput, Prepared } from './types.js';
 
 /** Builds the layer stack for the prepared examples' shape, with seeded initializers. */

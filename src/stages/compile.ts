@@ -1,6 +1,6 @@
 import * as tf from '../backend/tf.js';
-import type { OptimizerSpec } from '../pipeline/spec.js';
-import type { Stage, StageContext } from '../pipeline/stage.js';
+import type { OptimizerSpec } from '../spec/types.js';
+import type { Stage, StageContext } from './stage.js';
 import type { ModelOutput } from './types.js';
 
 /** The optimizer a spec names, with its parameters (Keras names, tfjs implementations). */

@@ -1,6 +1,6 @@
-import { RUN_FILES } from '../pipeline/run-dir.js';
-import type { Stage, StageContext } from '../pipeline/stage.js';
-import { evaluateSplit } from './batches.js';
+import { RUN_FILES } from '../runs/run-dir.js';
+import type { Stage, StageContext } from './stage.js';
+import { evaluateSplit } from '../train/batches.js';
 import type { FitOutput, Prepared, Split } from './types.js';
 
 /** Per-class scores as in scikit-learn's classification report. */

@@ -1,14 +1,14 @@
 import * as tf from '../backend/tf.js';
 import { sizeOf } from '../data/features.js';
 import { saveModel } from '../model/io.js';
-import { RUN_FILES } from '../pipeline/run-dir.js';
-import type { Stage, StageContext } from '../pipeline/stage.js';
+import { RUN_FILES } from '../runs/run-dir.js';
+import type { Stage, StageContext } from './stage.js';
 import { saveCheckpoint, type Checkpoint, type Cursor } from '../train/checkpoint.js';
 import { baseLearningRate, learningRateAt } from '../train/lr-schedule.js';
-import { globalRandomState, restoreGlobalRandom, shuffleInPlace, shuffleRandom } from '../train/random.js';
+import { globalRandomState, restoreGlobalRandom, shuffleInPlace, shuffleRandom } from '../core/random.js';
 import { createTrainer, type NamedArray, type Trainer } from '../train/trainer.js';
-import { evaluateSplit, fillBatch } from './batches.js';
-import { EarlyStopping } from './early-stopping.js';
+import { evaluateSplit, fillBatch } from '../train/batches.js';
+import { EarlyStopping } from '../train/early-stopping.js';
 import type { EpochLogs, FitOutput, ModelOutput, Prepared } from './types.js';
 
 /** Batches between two reads of the pending losses (NaN check, progress) and returns to the event loop. */

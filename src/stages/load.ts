@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { sizeOf } from '../data/features.js';
-import { resolveDataset } from '../data/resolve.js';
-import { checkTable } from '../data/table-plan.js';
-import { splitTable } from '../data/table-split.js';
-import type { RawSplit } from '../data/types.js';
-import { RunnerError } from '../pipeline/errors.js';
-import { formatPath } from '../pipeline/overrides.js';
-import { isTable, type ImageDataSpec, type TableDataSpec } from '../pipeline/spec.js';
-import type { Stage, StageContext } from '../pipeline/stage.js';
+import { resolveDataset } from '../data/images/resolve.js';
+import { checkTable } from '../data/tables/plan.js';
+import { splitTable } from '../data/tables/split.js';
+import type { RawSplit } from '../data/images/types.js';
+import { RunnerError } from '../core/errors.js';
+import { formatPath } from '../spec/overrides.js';
+import { isTable, type ImageDataSpec, type TableDataSpec } from '../spec/types.js';
+import type { Stage, StageContext } from './stage.js';
 import type { ImageLoad, LoadOutput, TableLoad } from './types.js';
 
 /** Finds and reads the dataset or table, applies the limits and holds out the test and validation splits. */

@@ -1,11 +1,11 @@
-import { applyFittedStep, identityTable, widenTable } from '../data/byte-table.js';
+import { applyFittedStep, identityTable, widenTable } from '../data/images/byte-table.js';
 import { sizeOf, type Features } from '../data/features.js';
-import { encodeFeatures, encodeTargets, fitEncoder } from '../data/table-encoder.js';
-import type { TableRows } from '../data/table-split.js';
-import type { RawSplit } from '../data/types.js';
-import { RUN_FILES } from '../pipeline/run-dir.js';
-import { isTable, kindOf, type PreprocessStep } from '../pipeline/spec.js';
-import type { Stage, StageContext } from '../pipeline/stage.js';
+import { encodeFeatures, encodeTargets, fitEncoder } from '../data/tables/encoder.js';
+import type { TableRows } from '../data/tables/split.js';
+import type { RawSplit } from '../data/images/types.js';
+import { RUN_FILES } from '../runs/run-dir.js';
+import { isTable, kindOf, type PreprocessStep } from '../spec/types.js';
+import type { Stage, StageContext } from './stage.js';
 import type { ImageLoad, LoadOutput, Prepared, Split, TableLoad } from './types.js';
 
 /** The preprocessing so far: the byte-to-float table (one per feature once a step needs it), the shape and the labels' encoding. */

@@ -1,8 +1,8 @@
 import type * as tf from '../backend/tf.js';
 import type { Features } from '../data/features.js';
-import type { TablePlan } from '../data/table-plan.js';
-import type { TableRows } from '../data/table-split.js';
-import type { RawSplit } from '../data/types.js';
+import type { TablePlan } from '../data/tables/plan.js';
+import type { TableRows } from '../data/tables/split.js';
+import type { RawSplit } from '../data/images/types.js';
 
 /** What `load` returns for an image dataset: the three splits as bytes. */
 export interface ImageLoad {

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunnerError } from '../pipeline/errors.js';
-import { RUN_FILES, writeFileAtomic } from '../pipeline/run-dir.js';
-import type { RandomState } from './random.js';
+import { RunnerError } from '../core/errors.js';
+import { RUN_FILES, writeFileAtomic } from '../runs/run-dir.js';
+import type { RandomState } from '../core/random.js';
 import type { NamedArray, OptimizerState } from './trainer.js';
 
 /** Where training stands: the epoch to run next and, after an interruption, how far into it. */

@@ -1,5 +1,5 @@
 import * as tf from '../backend/tf.js';
-import type { OptimizerSpec } from '../pipeline/spec.js';
+import type { OptimizerSpec } from '../spec/types.js';
 import { FUSED_BACKENDS, KERNELS, registerFusedKernels } from './kernels.js';
 import { baseLearningRate } from './lr-schedule.js';
 import type { OptimizerState } from './trainer.js';

@@ -1,4 +1,4 @@
-import type { OptimizerSpec } from '../pipeline/spec.js';
+import type { OptimizerSpec } from '../spec/types.js';
 
 /** A per-epoch learning-rate schedule (Keras's LearningRateScheduler, declared). */
 export type LrSchedule =

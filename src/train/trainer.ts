@@ -1,5 +1,5 @@
 import * as tf from '../backend/tf.js';
-import type { OptimizerSpec } from '../pipeline/spec.js';
+import type { OptimizerSpec } from '../spec/types.js';
 import { buildForward, compiledOf, type CompiledParts } from './forward.js';
 import { FusedOptimizer, fusedSupported, type FusedOptimizerSpec } from './fused-optimizer.js';
 

@@ -4,7 +4,7 @@ import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm-conv-grad.js';
 import { createModel } from '../../src/model/create.js';
-import type { LayerSpec } from '../../src/pipeline/spec.js';
+import type { LayerSpec } from '../../src/spec/types.js';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadModel } from '../../src/model/io.js';
-import { loadSpec } from '../../src/pipeline/load-spec.js';
+import { loadSpec } from '../../src/spec/load.js';
 import { FIXTURES, readJson, readJsonl, runDirOf as runDirFrom, tinyContext } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
@@ -89,7 +89,7 @@ describe('runner run (end to end)', () => {
     const ctx = tinyContext();
     const { load } = await import('../../src/stages/load.js');
     const { normalize } = await import('../../src/stages/normalize.js');
-    const { evaluateSplit } = await import('../../src/stages/batches.js');
+    const { evaluateSplit } = await import('../../src/train/batches.js');
     const prepared = await normalize.run({ load: await load.run({}, ctx) }, ctx);
     const [loss, accuracy] = await evaluateSplit(model, prepared.test, [784], [10], 256);
     const summary = readJson(join(dir, 'summary.json')) as { accuracy: number; loss: number };

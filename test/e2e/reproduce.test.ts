@@ -5,8 +5,8 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reproduceCommand } from '../../src/commands/reproduce.js';
 import { runExperiment } from '../../src/commands/run.js';
-import { readRun } from '../../src/pipeline/run-reader.js';
-import { verifyRuns } from '../../src/pipeline/verify.js';
+import { readRun } from '../../src/runs/reader.js';
+import { verifyRuns } from '../../src/results/verify.js';
 import { FIXTURES, readJson } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;

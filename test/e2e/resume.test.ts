@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resumeCommand } from '../../src/commands/resume.js';
 import { runExperiment, type RunOutcome } from '../../src/commands/run.js';
 import { silentProgress } from '../../src/cli/progress.js';
-import { RunnerError } from '../../src/pipeline/errors.js';
-import type { Progress } from '../../src/pipeline/stage.js';
+import { RunnerError } from '../../src/core/errors.js';
+import type { Progress } from '../../src/stages/stage.js';
 import { FIXTURES, readJson } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveDataset } from '../../src/data/resolve.js';
+import { resolveDataset } from '../../src/data/images/resolve.js';
 import { FIXTURES, readJson } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Leaderboard } from '../../src/pipeline/leaderboard.js';
+import type { Leaderboard } from '../../src/sweep/leaderboard.js';
 import { FIXTURES, readJson } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fitEncoder } from '../../src/data/table-encoder.js';
-import { checkTable } from '../../src/data/table-plan.js';
-import { splitTable } from '../../src/data/table-split.js';
-import { numberOf } from '../../src/data/table.js';
-import { loadSpec } from '../../src/pipeline/load-spec.js';
-import type { TableDataSpec } from '../../src/pipeline/spec.js';
+import { fitEncoder } from '../../src/data/tables/encoder.js';
+import { checkTable } from '../../src/data/tables/plan.js';
+import { splitTable } from '../../src/data/tables/split.js';
+import { numberOf } from '../../src/data/tables/table.js';
+import { loadSpec } from '../../src/spec/load.js';
+import type { TableDataSpec } from '../../src/spec/types.js';
 import { readJson, readJsonl, runDirOf } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;

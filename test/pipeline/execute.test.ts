@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { executeStages, type StageRecord } from '../../src/pipeline/execute.js';
-import type { Stage } from '../../src/pipeline/stage.js';
+import type { Stage } from '../../src/stages/stage.js';
 
 /** A fake stage that records its call and returns (or throws) what it is told. */
 function fake(name: string, needs: string[], calls: string[], result: (inputs: Record<string, unknown>) => unknown): Stage<unknown, never, null> {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { createModel } from '../../src/model/create.js';
-import type { LayerSpec } from '../../src/pipeline/spec.js';
+import type { LayerSpec } from '../../src/spec/types.js';
 import { checkTrainable, compile } from '../../src/stages/compile.js';
 import { tinyContext } from '../helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { confusionMatrix, perClassScores, regressionScores } from '../../src/stages/evaluate.js';
-import { EarlyStopping } from '../../src/stages/early-stopping.js';
+import { EarlyStopping } from '../../src/train/early-stopping.js';
 
 describe('confusionMatrix and perClassScores', () => {
   const truth = [0, 0, 0, 1, 1, 2];

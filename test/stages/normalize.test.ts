@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { materialize } from '../../src/data/features.js';
-import { replayTable } from '../../src/data/byte-table.js';
+import { replayTable } from '../../src/data/images/byte-table.js';
 import { normalize } from '../../src/stages/normalize.js';
 import type { LoadOutput } from '../../src/stages/types.js';
 import { readJson, tinyContext } from '../helpers.js';

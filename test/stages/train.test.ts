@@ -114,7 +114,7 @@ describe('fit', () => {
     expect(lines.map((l) => l['epoch'])).toEqual([1, 2]);
     expect(run.fitted.bestEpoch).toBe(1);
     expect(lines[1]!['val_loss']).not.toBe(lines[0]!['val_loss']);
-    const restored = await (await import('../../src/stages/batches.js')).evaluateSplit(run.fitted.model, run.prepared.val, [784], [10], 256);
+    const restored = await (await import('../../src/train/batches.js')).evaluateSplit(run.fitted.model, run.prepared.val, [784], [10], 256);
     expect(restored[0]).toBeCloseTo(lines[0]!['val_loss']!, 5);
   });
 

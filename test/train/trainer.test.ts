@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModel } from '../../src/model/create.js';
-import type { LayerSpec, OptimizerSpec } from '../../src/pipeline/spec.js';
+import type { LayerSpec, OptimizerSpec } from '../../src/spec/types.js';
 import { createOptimizer } from '../../src/stages/compile.js';
 import { createTrainer } from '../../src/train/trainer.js';
 

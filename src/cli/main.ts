@@ -1,0 +1,184 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { BackendChoice } from '../backend/select.js';
+import { interruptSignal } from './interrupt.js';
+import { streamProgress } from './progress.js';
+import type { RunOutcome } from '../commands/run.js';
+import { EXIT, exitCodeOf, formatError, RunnerError } from '../core/errors.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The --backend option every training or inference command takes, with what it means there. */
+const backendOption = (description: string) => new Option('--backend <name>', description).choices(['auto', 'tensorflow', 'wasm', 'cpu']);
+
+const warn = (m: string) => process.stderr.write(`runner: warning: ${m}\n`);
+
+/** What a command that trains gets from the terminal: a progress display, warnings on stderr, Ctrl-C. */
+const terminal = () => ({ progress: streamProgress(process.stderr), warn, signal: interruptSignal() });
+
+/** Prints a run's closing lines (stdout when it completed, stderr otherwise); returns its exit code. */
+async function printRun(outcome: RunOutcome): Promise<number> {
+  const { printOutcome } = await import('./outcome.js');
+  (outcome.status === 'completed' ? process.stdout : process.stderr).write(printOutcome(outcome));
+  return outcome.exitCode;
+}
+
+/** Parses the command line, runs one command, returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  let verbose = argv.includes('--verbose');
+  const program = new Command('runner')
+    .description('Declarative, reproducible deep-learning experiments on TensorFlow.js')
+    .option('--verbose', 'show stack traces for errors')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `runner: ${s}` : s) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('run')
+    .description('validate a spec and run it into a new folder under runs/')
+    .argument('<spec>', 'experiment YAML file')
+    .option('--set <key.path=value>', 'override one spec value (repeatable), e.g. train.epochs=1', collect, [])
+    .option('--out <dir>', 'folder that holds the run folders', 'runs')
+    .addOption(backendOption('override the spec backend'))
+    .option('--no-cache', 'recompute load and normalize even when the stage cache has them')
+    .addOption(new Option('--sweep-meta <json>', 'set by runner sweep on its trials').hideHelp())
+    .action(async (spec: string, opts: { set: string[]; out: string; backend?: BackendChoice; sweepMeta?: string; cache: boolean }) => {
+      const { runExperiment } = await import('../commands/run.js');
+      const outcome = await runExperiment({
+        spec, set: opts.set, out: opts.out, backend: opts.backend, noCache: !opts.cache, ...terminal(),
+        argv: ['run', ...argv.slice(1)],
+        sweepMeta: opts.sweepMeta ? (JSON.parse(opts.sweepMeta) as Record<string, unknown>) : undefined,
+      });
+      exitCode = await printRun(outcome);
+    });
+
+  program
+    .command('reproduce')
+    .description('rerun a run from its resolved.yaml and seed into a new folder; --verify compares the two value by value')
+    .argument('<run>', 'run folder or unique id prefix')
+    .option('--verify', 'compare per-epoch metrics, test summary and weights with the original: identical (bitwise) or exit 1')
+    .option('--tolerance <x>', 'with --verify, accept absolute differences up to x (e.g. across backends)', (v) => Number(v))
+    .option('--out <dir>', 'folder for the new run (default: beside the original)')
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .addOption(backendOption('the backend to rerun on (default: the one the run used)'))
+    .option('--no-cache', 'recompute load and normalize (verify the data pipeline too)')
+    .action(async (run: string, { cache, ...opts }: { verify?: boolean; tolerance?: number; out?: string; runsDir: string; backend?: BackendChoice; cache: boolean }) => {
+      if (opts.tolerance !== undefined && !(opts.tolerance >= 0)) throw new RunnerError(`--tolerance: expected a number >= 0, got '${String(opts.tolerance)}'`);
+      const { reproduceCommand } = await import('../commands/reproduce.js');
+      const result = await reproduceCommand({ run, ...opts, noCache: !cache, ...terminal() });
+      (result.exitCode === 0 ? process.stdout : process.stderr).write(result.output);
+      exitCode = result.exitCode;
+    });
+
+  program
+    .command('predict')
+    .description("apply a run's model, with its preprocessing, to PNG/IDX images or CSV/JSON rows; prints the class and top-k probabilities (or the value)")
+    .argument('<run>', 'run folder or unique id prefix')
+    .argument('<inputs...>', 'PNG images or IDX files (image runs); CSV or JSON files of rows (table runs)')
+    .option('--json', 'print JSON for scripts')
+    .option('-k, --top <k>', 'how many classes to show', (v) => Number(v), 3)
+    .option('--invert', 'invert image brightness (dark strokes on a light background)')
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .addOption(backendOption('the backend to predict on (default: the one the run used)'))
+    .action(async (run: string, inputs: string[], opts: { json?: boolean; top: number; invert?: boolean; runsDir: string; backend?: BackendChoice }) => {
+      if (!Number.isInteger(opts.top) || opts.top < 1) throw new RunnerError(`--top: expected an integer >= 1, got '${String(opts.top)}'`);
+      const { predictCommand, formatPredictions } = await import('../commands/predict.js');
+      const predictions = await predictCommand({ run, inputs, ...opts, warn });
+      process.stdout.write(opts.json ? `${JSON.stringify(predictions, null, 2)}\n` : formatPredictions(predictions));
+    });
+
+  program
+    .command('resume')
+    .description('continue an interrupted run from its last checkpoint, in the same folder, to the planned epochs')
+    .argument('<run>', 'run folder or unique id prefix')
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .addOption(backendOption('override the backend the run used (the result will then differ)'))
+    .action(async (run: string, opts: { runsDir: string; backend?: BackendChoice }) => {
+      const { resumeCommand } = await import('../commands/resume.js');
+      exitCode = await printRun(await resumeCommand({ run, ...opts, ...terminal() }));
+    });
+
+  program
+    .command('validate')
+    .description('check a spec against the schema and rules without running it')
+    .argument('<spec>', 'experiment YAML file')
+    .option('--set <key.path=value>', 'override one spec value (repeatable)', collect, [])
+    .option('--print', 'print the resolved spec (defaults and overrides applied)')
+    .action(async (spec: string, opts: { set: string[]; print?: boolean }) => {
+      const { validateSpec } = await import('../commands/validate.js');
+      const { resolvedYaml } = validateSpec(spec, opts.set);
+      process.stdout.write(opts.print ? resolvedYaml : `${spec} is valid\n`);
+    });
+
+  program
+    .command('compare')
+    .description('compare runs: changed spec values, test metrics with deltas, learning curves; gate CI with --fail-if')
+    .argument('<runs...>', 'run folders, globs (runs/*) or unique id prefixes; the first is the baseline')
+    .option('--baseline <run>', 'the run to compare against (default: the first)')
+    .option('--all', 'show every spec value, not only those that differ')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'md', 'json', 'csv']).default('table'))
+    .option('--fail-if <expr>', 'exit 1 when the expression holds for a run (repeatable), e.g. "test.accuracy < baseline.test.accuracy - 0.005"', collect, [])
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .action(async (runs: string[], opts: { baseline?: string; all?: boolean; format: 'table' | 'md' | 'json' | 'csv'; failIf: string[]; runsDir: string }) => {
+      const { compareCommand } = await import('../commands/compare.js');
+      const result = compareCommand({ runs, ...opts });
+      process.stdout.write(result.output);
+      exitCode = result.exitCode;
+    });
+
+  program
+    .command('ls')
+    .description('list runs, newest first (a run whose process died shows as crashed)')
+    .argument('[dir]', 'folder holding the runs', 'runs')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (dir: string, opts: { format: 'table' | 'json' }) => {
+      const { lsCommand } = await import('../commands/ls.js');
+      process.stdout.write(lsCommand(dir, opts.format));
+    });
+
+  program
+    .command('report')
+    .description('write one self-contained HTML report (curves, confusion matrices, params and metrics tables)')
+    .argument('<runs...>', 'run folders, globs or unique id prefixes')
+    .option('-o, --out <file>', 'the HTML file to write', 'report.html')
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .action(async (runs: string[], opts: { out: string; runsDir: string }) => {
+      const { reportCommand } = await import('../commands/report.js');
+      process.stdout.write(`report: ${await reportCommand(runs, opts.out, opts.runsDir)}\n`);
+    });
+
+  program
+    .command('sweep')
+    .description('run a grid or random sweep of a spec: trials in parallel processes, resumable, shardable across CI machines')
+    .argument('[spec]', 'experiment YAML with a sweep: block')
+    .option('-j, --jobs <n>', 'trials at once (default: number of cores)', (v) => Number(v))
+    .option('--out <dir>', 'folder that holds the sweep folder', 'runs')
+    .option('--dry-run', 'list the trials and what is done; run nothing')
+    .option('--shard <i/N>', 'run only shard i of N (default: from CI variables when present)')
+    .option('--shards <n>', 'number of shards, for --matrix and Kubernetes Indexed Jobs', (v) => Number(v))
+    .option('--matrix', 'print a GitHub Actions matrix of the shards (JSON)')
+    .option('--report <dir>', 'build the leaderboard from the run folders under a folder (e.g. shards\' artifacts)')
+    .option('--fail-fast', 'stop at the first failed trial')
+    .addOption(new Option('--format <format>', 'leaderboard format').choices(['table', 'md', 'json', 'csv']).default('table'))
+    .addOption(backendOption('override the spec backend for every trial'))
+    .option('--no-cache', 'trials recompute load and normalize instead of sharing the stage cache')
+    .action(async (spec: string | undefined, { cache, ...opts }: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: string; cache: boolean }) => {
+      const { sweepCommand } = await import('../commands/sweep.js');
+      const result = await sweepCommand({ spec, ...opts, noCache: !cache, signal: interruptSignal(), onEvent: (l) => process.stderr.write(`${l}\n`) });
+      process.stdout.write(result.output);
+      process.stderr.write(result.errors ?? '');
+      exitCode = result.exitCode;
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    verbose = Boolean(program.opts()['verbose']) || verbose;
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`${formatError(err, verbose)}\n`);
+    return exitCodeOf(err);
+  }
+}

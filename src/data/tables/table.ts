@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { relative } from 'node:path';
+import { createRequire } from 'node:module';
+import type { parse as Parse } from 'csv-parse/sync';
+import { RunnerError } from '../../core/errors.js';
+
+/** One value of a table as read: text from CSV; number, text, true/false or null from JSON. */
+export type Cell = number | string | boolean | null;
+
+/** A table as read from a CSV or JSON file, before any typing: a header and rows of cells. */
+export interface Table {
+  /** The path as the spec gives it (resolved against the spec's folder), for messages. */
+  readonly file: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly Cell[])[];
+  /** Where row `i` is in the file, for messages: 'line 18' (CSV) or 'record 17' (JSON). */
+  readonly lines: readonly number[];
+  readonly format: 'csv' | 'json';
+  readonly sha256: string;
+}
+
+/** Where row `i` of a table is, in the words a person can look up in the file. */
+export const rowWhere = (t: Table, i: number): string => (t.format === 'csv' ? `line ${t.lines[i]}` : `record ${t.lines[i]}`);
+
+/** Cell texts that mean "missing", as pandas reads them by default. */
+export const DEFAULT_NA = ['', 'NA', 'N/A', 'n/a', 'NaN', 'nan', 'null', 'NULL', '#N/A', 'None'];
+
+/** A cell that holds no value: null, or text that is one of the missing markers. */
+export function isMissing(cell: Cell | undefined, na: ReadonlySet<string>): boolean {
+  return cell === null || cell === undefined || (typeof cell === 'string' && na.has(cell.trim()));
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** The number a cell holds, or undefined when it holds text (or true/false) that is not a number. */
+export function numberOf(cell: Cell): number | undefined {
+  if (typeof cell === 'number') return Number.isFinite(cell) ? cell : undefined;
+  if (typeof cell === 'string' && NUMBER.test(cell.trim())) return Number(cell.trim());
+  return undefined;
+}
+
+/** A cell as a category label: text as is, numbers and booleans as their text. */
+export const labelOf = (cell: Cell): string => (typeof cell === 'string' ? cell.trim() : String(cell));
+
+const cache = new Map<string, Table>();
+
+/** Reads a CSV or JSON table (memoized per file version); throws a RunnerError (exit 2) naming the file and line when it is malformed. */
+export function readTable(file: string, format: 'csv' | 'json', key: string): Table {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new RunnerError(`${key}: table file '${file}' does not exist`);
+  }
+  const id = `${format}:${file}:${stat.mtimeMs}:${stat.size}`;
+  const hit = cache.get(id);
+  if (hit) return hit;
+  const bytes = readFileSync(file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const text = bytes.toString('utf8');
+  // Messages name the file as the person would type it from here.
+  const shown = relative(process.cwd(), file) || file;
+  let table: Table;
+  try {
+    table = format === 'csv' ? parseCsv(shown, text, sha256) : parseJson(shown, text, sha256);
+  } catch (err) {
+    if (!(err instanceof RunnerError)) throw err;
+    throw new RunnerError(err.message, err.exitCode, [...err.details, `(the table ${key} names)`]);
+  }
+  if (table.rows.length === 0) throw new RunnerError(`${shown} has no rows`, 2, [`(the table ${key} names)`]);
+  cache.set(id, table);
+  return table;
+}
+
+/** Most ragged rows listed before "and N more". */
+const MAX_LISTED = 10;
+
+/** csv-parse, loaded when a CSV is read (importing it costs 30 ms at every start otherwise). */
+const csvParse = (): typeof Parse => (createRequire(import.meta.url)('csv-parse/sync') as { parse: typeof Parse }).parse;
+
+function parseCsv(file: string, text: string, sha256: string): Table {
+  const parse = csvParse();
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as typeof records;
+  } catch (err) {
+    const e = err as Error & { lines?: number };
+    throw new RunnerError(`${file} is not valid CSV${e.lines ? ` (line ${e.lines})` : ''}: ${e.message.replace(/^Invalid \w+: /, '')}`);
+  }
+  const [header, ...body] = records;
+  if (!header) throw new RunnerError(`${file} is empty: expected a header row with the column names`);
+  const columns = header.record.map((c) => c.trim());
+  const duplicate = columns.find((c, i) => columns.indexOf(c) !== i);
+  if (duplicate !== undefined) throw new RunnerError(`${file} line 1: column '${duplicate}' appears twice in the header`);
+  const ragged = body.filter((r) => r.record.length !== columns.length);
+  if (ragged.length) {
+    const listed = ragged.slice(0, MAX_LISTED).map((r) => `line ${r.info.lines}: ${r.record.length} fields, expected ${columns.length}`);
+    if (ragged.length > MAX_LISTED) listed.push(`and ${ragged.length - MAX_LISTED} more`);
+    throw new RunnerError(`${file} has ${ragged.length} ragged row${ragged.length === 1 ? '' : 's'}: the header names ${columns.length} columns`, 2, listed);
+  }
+  return { file, columns, rows: body.map((r) => r.record), lines: body.map((r) => r.info.lines), format: 'csv', sha256 };
+}
+
+function parseJson(file: string, text: string, sha256: string): Table {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new RunnerError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(data)) throw new RunnerError(`${file}: expected a JSON array of objects (one per row), got ${typeof data === 'object' && data !== null ? 'an object' : typeof data}`);
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  data.forEach((rec: unknown, i) => {
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) {
+      throw new RunnerError(`${file} record ${i + 1}: expected an object of column values, got ${Array.isArray(rec) ? 'an array' : JSON.stringify(rec)}`);
+    }
+    for (const [k, v] of Object.entries(rec)) {
+      if (typeof v === 'object' && v !== null) throw new RunnerError(`${file} record ${i + 1}, column '${k}': expected a number, text, true/false or null, got ${Array.isArray(v) ? 'an array' : 'an object'}`);
+      if (!seen.has(k)) columns.push(k);
+      seen.add(k);
+    }
+  });
+  // A key a record lacks is a missing value, as pandas reads records.
+  const rows = (data as Record<string, Cell>[]).map((rec) => columns.map((c) => rec[c] ?? null));
+  return { file, columns, rows, lines: rows.map((_, i) => i + 1), format: 'json', sha256 };
+}

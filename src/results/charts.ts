@@ -1,0 +1,73 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { RunView } from '../runs/reader.js';
+
+const short = (id: string) => id.slice(id.lastIndexOf('-') + 1);
+
+/** Renders a Vega-Lite spec to an SVG string in Node (no browser, no canvas). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Train (dashed) and validation (solid) curves of one metric for all runs, coloured by run. */
+export function curvesSpec(runs: readonly RunView[], metric: 'loss' | 'accuracy'): TopLevelSpec | undefined {
+  const values = runs.flatMap((r) =>
+    r.metrics.flatMap((m) => [
+      ...(m[metric] !== undefined ? [{ run: short(r.id), epoch: m['epoch'], split: 'train', value: m[metric] }] : []),
+      ...(m[`val_${metric}`] !== undefined ? [{ run: short(r.id), epoch: m['epoch'], split: 'validation', value: m[`val_${metric}`] }] : []),
+    ]),
+  );
+  if (values.length === 0) return undefined;
+  const epochs = Math.max(...values.map((v) => v.epoch!));
+  // Whole epochs only: explicit ticks for short runs, a minimum step for long ones.
+  const axis = epochs <= 20 ? { values: Array.from({ length: epochs }, (_, i) => i + 1), format: 'd' } : { tickMinStep: 1, format: 'd' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: metric === 'loss' ? 'Loss' : 'Accuracy',
+    width: 420,
+    height: 260,
+    data: { values },
+    mark: { type: 'line', strokeWidth: 2 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', axis, scale: { domain: [1, Math.max(2, epochs)] }, title: 'epoch' },
+      y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: metric },
+      color: { field: 'run', type: 'nominal', title: 'run' },
+      strokeDash: { field: 'split', type: 'nominal', title: 'split', sort: ['validation', 'train'] },
+      detail: { field: 'split' },
+    },
+  };
+}
+
+/** The test-set confusion matrix of one run as a heatmap with counts. */
+export function confusionSpec(run: RunView): TopLevelSpec | undefined {
+  const cm = run.summary?.['confusionMatrix'] as { labels: string[]; matrix: number[][] } | undefined;
+  if (!cm) return undefined;
+  const values = cm.matrix.flatMap((row, t) => row.map((count, p) => ({ actual: cm.labels[t], predicted: cm.labels[p], count })));
+  const size = Math.max(180, Math.min(360, cm.labels.length * 28));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Confusion matrix: ${short(run.id)} (test split)`,
+    width: size,
+    height: size,
+    data: { values },
+    encoding: {
+      x: { field: 'predicted', type: 'ordinal', sort: cm.labels, title: 'predicted' },
+      y: { field: 'actual', type: 'ordinal', sort: cm.labels, title: 'actual' },
+    },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' }, legend: null } } },
+      {
+        mark: { type: 'text', fontSize: 9 },
+        encoding: {
+          text: { field: 'count', type: 'quantitative' },
+          color: { condition: { test: `datum.count > ${Math.max(...cm.matrix.flat()) / 2}`, value: 'white' }, value: 'black' },
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,141 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { globSync } from 'tinyglobby';
+import { parse } from 'yaml';
+import { RunnerError } from '../core/errors.js';
+import { RUN_FILES, RUN_FORMAT } from './run-dir.js';
+
+export { RUN_FORMAT } from './run-dir.js';
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'crashed';
+
+/** One epoch as read back from metrics.jsonl. */
+export type EpochRow = Record<string, number>;
+
+/** A run folder as read back: its record, its resolved spec, its curves and its test summary. */
+export interface RunView {
+  readonly id: string;
+  readonly dir: string;
+  readonly name: string;
+  readonly status: RunStatus;
+  readonly record: Record<string, any>;
+  readonly spec: Record<string, unknown>;
+  readonly metrics: readonly EpochRow[];
+  readonly summary?: Record<string, any>;
+}
+
+/** Whether a process of this machine still exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A run that says `running` but whose process on this host is gone has crashed. */
+function effectiveStatus(record: Record<string, any>): RunStatus {
+  const status = record['status'] as RunStatus;
+  if (status !== 'running') return status;
+  const sameHost = record['host']?.hostname === hostname();
+  return sameHost && typeof record['pid'] === 'number' && !alive(record['pid']) ? 'crashed' : 'running';
+}
+
+function readJsonFile(file: string, what: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new RunnerError(`${what} is not valid JSON (truncated or edited by hand?): ${file}`);
+  }
+}
+
+/** Reads a run folder without changing it; a folder that is not a run, or is unreadable, is a RunnerError (exit 2). */
+export function readRun(dir: string): RunView {
+  const abs = resolve(dir);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new RunnerError(`'${dir}' is not a run folder: no such folder`);
+  const runFile = join(abs, RUN_FILES.run);
+  if (!existsSync(runFile)) throw new RunnerError(`'${dir}' is not a run folder: it has no run.json`);
+  const record = readJsonFile(runFile, `run.json of '${dir}'`) as Record<string, any>;
+  if (typeof record !== 'object' || record === null || typeof record['status'] !== 'string') {
+    throw new RunnerError(`run.json of '${dir}' is not a runner record (no status)`);
+  }
+  const format = Number(record['formatVersion']);
+  if (!(format <= RUN_FORMAT)) {
+    throw new RunnerError(`'${dir}' was written by a newer runner (run format ${String(record['formatVersion'])}; this runner reads up to ${RUN_FORMAT}): upgrade runner`);
+  }
+  const resolvedFile = join(abs, RUN_FILES.resolved);
+  let spec: Record<string, unknown> = {};
+  try {
+    if (existsSync(resolvedFile)) spec = (parse(readFileSync(resolvedFile, 'utf8')) ?? {}) as Record<string, unknown>;
+  } catch (err) {
+    throw new RunnerError(`resolved.yaml of '${dir}' is not valid YAML (edited by hand?): ${(err as Error).message.split('\n')[0]}`);
+  }
+  const summaryFile = join(abs, RUN_FILES.summary);
+  return {
+    id: String(record['id'] ?? basename(abs)),
+    dir: abs,
+    name: String(record['name'] ?? ''),
+    status: effectiveStatus(record),
+    record,
+    spec,
+    metrics: readMetrics(join(abs, RUN_FILES.metrics)),
+    summary: existsSync(summaryFile) ? (readJsonFile(summaryFile, `summary.json of '${dir}'`) as Record<string, any>) : undefined,
+  };
+}
+
+/** metrics.jsonl rows; a half-written last line (a run still writing) is left out. */
+function readMetrics(file: string): EpochRow[] {
+  if (!existsSync(file)) return [];
+  const rows: EpochRow[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      rows.push(JSON.parse(line) as EpochRow);
+    } catch {
+      break;
+    }
+  }
+  return rows;
+}
+
+/** Where a run's relative data paths point from: spec.dir in run.json, else (older runs) the spec file's folder. */
+export function specDirOf(run: RunView): string {
+  const spec = run.record['spec'] as { dir?: string; file?: string } | undefined;
+  return spec?.dir ?? dirname(resolve(spec?.file ?? run.dir));
+}
+
+/** Whether a folder holds a run.json (cheap check for listings). */
+export function isRunDir(dir: string): boolean {
+  return existsSync(join(dir, RUN_FILES.run));
+}
+
+/**
+ * Turns arguments into run folders: a folder, a glob (`runs/*`), or a unique prefix of a run id
+ * (or of its 6-hex suffix) among the runs in `runsDir`.
+ */
+export function resolveRunArgs(args: readonly string[], runsDir = 'runs'): string[] {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (/[*?[\]{}]/.test(arg)) {
+      const hits = globSync(arg, { onlyDirectories: true, expandDirectories: false }).map((p) => p.replace(/\/$/, '')).filter(isRunDir).sort();
+      if (hits.length === 0) throw new RunnerError(`'${arg}' matches no run folder`);
+      out.push(...hits);
+    } else if (existsSync(arg)) {
+      out.push(arg);
+    } else {
+      out.push(byPrefix(arg, runsDir));
+    }
+  }
+  return [...new Set(out.map((p) => resolve(p)))];
+}
+
+function byPrefix(prefix: string, runsDir: string): string {
+  const ids = existsSync(runsDir) ? readdirSync(runsDir).filter((d) => isRunDir(join(runsDir, d))) : [];
+  const hits = ids.filter((id) => id.startsWith(prefix) || id.slice(id.lastIndexOf('-') + 1).startsWith(prefix));
+  if (hits.length === 1) return join(runsDir, hits[0]!);
+  if (hits.length === 0) throw new RunnerError(`'${prefix}' is neither a folder nor the start of a run id in ${runsDir}/`);
+  throw new RunnerError(`'${prefix}' is ambiguous: it starts ${hits.length} run ids`, 2, hits.slice(0, 10));
+}

@@ -1,0 +1,153 @@
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { Document, LineCounter, isCollection, isMap, isSeq, parseDocument, stringify, visit } from 'yaml';
+import { RunnerError, SpecError, type SpecProblem } from '../core/errors.js';
+import { formatPath, sourceOf, type Override } from './overrides.js';
+import { checkTable } from '../data/tables/plan.js';
+import { isTable, type ExperimentSpec, type SweepSpec } from './types.js';
+import { schemaProblems } from './schema-problems.js';
+import { locateProblem, semanticProblems } from './rules.js';
+import { validateAgainstSchema } from './validator.js';
+
+/** Aliases may be used, but expanding them is bounded (no "billion laughs"). */
+const MAX_ALIAS_COUNT = 100;
+
+/** A spec that passed every check: the text as given and the resolved object. */
+export interface LoadedSpec {
+  readonly file: string;
+  readonly text: string;
+  readonly spec: ExperimentSpec;
+  /** The resolved experiment without its sweep block: what a run (or a trial) uses. */
+  readonly resolvedYaml: string;
+  readonly sweep?: SweepSpec;
+}
+
+/** Reads, parses, overrides and validates a spec file; throws SpecError listing every problem. */
+export function loadSpec(file: string, overrides: readonly Override[] = [], specDir = dirname(resolve(file))): LoadedSpec {
+  const text = readSpecText(file);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const locate = (offset: number | undefined) => (offset === undefined ? {} : lineCounter.linePos(offset));
+
+  // Unresolved tags are reported below with the reason they are refused.
+  const syntax = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')].map((e): SpecProblem => {
+    const pos = e.linePos?.[0];
+    return { path: '', line: pos?.line, col: pos?.col, message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') };
+  });
+  if (syntax.length) throw new SpecError(file, syntax);
+  if (doc.contents === null) throw new RunnerError(`${file} is empty: expected a YAML mapping with data, model and compile`);
+
+  const tags = explicitTags(doc, locate);
+  if (tags.length) throw new SpecError(file, tags);
+
+  const applied = overrides.map((o) => applyOverride(doc, o));
+  const overrideProblems = applied.filter((p): p is SpecProblem => p !== undefined);
+  if (overrideProblems.length) throw new SpecError(file, overrideProblems);
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw new SpecError(file, [{ path: '', message: `cannot expand the YAML: ${(err as Error).message}` }]);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new SpecError(file, [{ path: '', ...locate(doc.contents.range?.[0]), message: `expected a mapping at the top level, got ${Array.isArray(data) ? 'a list' : typeof data}` }]);
+  }
+  const obj = data as Record<string, unknown>;
+  obj['name'] ??= defaultName(file);
+
+  const errors = validateAgainstSchema(obj);
+  const problems = errors.length
+    ? schemaProblems(errors, doc, obj, locate)
+    : semanticProblems(obj as unknown as ExperimentSpec, doc, locate);
+  if (problems.length) throw new SpecError(file, problems.map((p) => attributeToOverride(p, overrides)));
+  const spec = obj as unknown as ExperimentSpec;
+  if (isTable(spec.data)) checkTableOf(spec, file, specDir, doc, locate, overrides);
+  const { sweep, ...experiment } = obj;
+  return { file, text, spec: experiment as unknown as ExperimentSpec, resolvedYaml: stringify(experiment), sweep: sweep as SweepSpec | undefined };
+}
+
+/**
+ * A table spec is checked against the table itself: columns it names (did-you-mean, at the key's
+ * line), then the cells it will use (row and column named), so that no run starts on a bad table.
+ */
+function checkTableOf(spec: ExperimentSpec, file: string, specDir: string, doc: Document, locate: Locate, overrides: readonly Override[]): void {
+  const where = (key: string) => {
+    const { line } = locateProblem(doc, locate, key.split('.'), '');
+    return `${key} (${file}${line ? ` line ${line}` : ''})`;
+  };
+  const check = checkTable(spec, specDir, where);
+  if (check.keyProblems.length) {
+    throw new SpecError(file, check.keyProblems.map((p) => attributeToOverride(locateProblem(doc, locate, p.path, p.message), overrides)));
+  }
+  const n = check.valueProblems.length;
+  if (n) throw new RunnerError(`the table for ${file} has ${n} problem${n === 1 ? '' : 's'}`, 2, check.valueProblems);
+}
+
+function readSpecText(file: string): string {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new RunnerError(`cannot read spec '${file}': no such file`, 2, ['check the path; experiments live in experiments/*.yaml']);
+  }
+  if (stat.isDirectory()) throw new RunnerError(`'${file}' is a directory: expected a YAML spec file`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new RunnerError(`cannot read spec '${file}': ${(err as Error).message}`);
+  }
+  if (text.trim() === '' || text.split('\n').every((l) => l.trim() === '' || l.trim().startsWith('#'))) {
+    throw new RunnerError(`${file} is empty: expected a YAML mapping with data, model and compile`);
+  }
+  return text;
+}
+
+type Locate = (offset: number | undefined) => { line?: number; col?: number };
+
+/** A spec is data only: explicit tags (which some loaders turn into code) are refused. */
+function explicitTags(doc: Document, locate: Locate): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  visit(doc, {
+    Node(_key, node) {
+      if (node.tag) problems.push({ path: '', ...locate(node.range?.[0]), message: `YAML tag '${node.tag}' is not allowed: a spec is plain data` });
+    },
+  });
+  return problems;
+}
+
+/** Sets one override in the document, keeping the positions of everything else. */
+function applyOverride(doc: Document, o: Override): SpecProblem | undefined {
+  for (let i = 0; i < o.path.length - 1; i++) {
+    const node = doc.getIn(o.path.slice(0, i + 1), true);
+    if (node === undefined) break;
+    const next = o.path[i + 1];
+    if (typeof next === 'number' && !isSeq(node)) {
+      return { path: formatPath(o.path.slice(0, i + 1)), source: sourceOf(o), message: 'is not a list, so it cannot be indexed' };
+    }
+    if (typeof next === 'number' && isSeq(node) && next >= node.items.length) {
+      return { path: formatPath(o.path.slice(0, i + 1)), source: sourceOf(o), message: `has ${node.items.length} items; index ${next} is out of range` };
+    }
+    if (typeof next === 'string' && !isMap(node)) {
+      return { path: formatPath(o.path.slice(0, i + 1)), source: sourceOf(o), message: `is not a mapping, so it has no key '${next}'` };
+    }
+  }
+  if (!isCollection(doc.contents)) return { path: '', source: sourceOf(o), message: 'the spec is not a mapping' };
+  doc.setIn(o.path, doc.createNode(o.value));
+  return undefined;
+}
+
+/** A problem at or under an overridden key is reported against the --set argument. */
+function attributeToOverride(p: SpecProblem, overrides: readonly Override[]): SpecProblem {
+  const hit = [...overrides].reverse().find((o) => {
+    const key = formatPath(o.path);
+    return p.path === key || p.path.startsWith(`${key}.`) || p.path.startsWith(`${key}[`);
+  });
+  return hit ? { path: p.path, source: sourceOf(hit), message: p.message } : p;
+}
+
+function defaultName(file: string): string {
+  const base = basename(file, extname(file)).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return base.slice(0, 64) || 'experiment';
+}

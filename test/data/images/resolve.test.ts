@@ -1,0 +1,59 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeIdx } from '../../../src/data/images/idx.js';
+import { resolveDataset } from '../../../src/data/images/resolve.js';
+import type { DataSpec } from '../../../src/spec/types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'runner-data-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const quiet = { warn: () => {}, info: () => {} };
+const base: DataSpec = { dataset: 'idx', download: false, allowEmbedded: true, validationSplit: 0 };
+
+/** Writes a tiny IDX dataset (n train, m test, 4x4 images) in standard names. */
+function writeSet(folder: string, n: number, m: number, gzip = false): void {
+  mkdirSync(folder, { recursive: true });
+  const put = (name: string, dims: number[], data: Uint8Array) => writeFileSync(join(folder, name + (gzip ? '.gz' : '')), gzip ? gzipSync(encodeIdx(dims, data)) : encodeIdx(dims, data));
+  put('train-images-idx3-ubyte', [n, 4, 4], Uint8Array.from({ length: n * 16 }, (_, i) => i % 256));
+  put('train-labels-idx1-ubyte', [n], Uint8Array.from({ length: n }, (_, i) => i % 3));
+  put('t10k-images-idx3-ubyte', [m, 4, 4], new Uint8Array(m * 16));
+  put('t10k-labels-idx1-ubyte', [m], Uint8Array.from({ length: m }, (_, i) => i % 3));
+}
+
+describe('resolveDataset', () => {
+  it('reads an idx folder given by data.path, relative to the spec folder', async () => {
+    writeSet(join(dir, 'set'), 6, 3, true);
+    const ds = await resolveDataset({ ...base, path: 'set' }, dir, quiet);
+    expect(ds.exampleShape).toEqual([4, 4]);
+    expect(ds.train.count).toBe(6);
+    expect(ds.numClasses).toBe(3);
+    expect(ds.source.kind).toBe('path');
+    expect(ds.source.files).toHaveLength(4);
+    expect(ds.source.files[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('names the missing files when data.path lacks some', async () => {
+    mkdirSync(join(dir, 'half'));
+    writeFileSync(join(dir, 'half', 'train-images-idx3-ubyte'), encodeIdx([1, 4, 4], new Uint8Array(16)));
+    await expect(resolveDataset({ ...base, dataset: 'mnist', path: 'half' }, dir, quiet)).rejects.toThrow(/does not hold the IDX files/);
+  });
+
+  it('rejects images and labels of different counts', async () => {
+    writeSet(join(dir, 'odd'), 6, 3);
+    writeFileSync(join(dir, 'odd', 'train-labels-idx1-ubyte'), encodeIdx([5], new Uint8Array(5)));
+    await expect(resolveDataset({ ...base, path: 'odd' }, dir, quiet)).rejects.toThrow('6 images but 5 labels');
+  });
+
+  it('falls back to the embedded digits for mnist, with a warning', async () => {
+    const warnings: string[] = [];
+    const ds = await resolveDataset({ ...base, dataset: 'mnist' }, dir, { warn: (m) => warnings.push(m), info: () => {} });
+    expect(ds.source.kind).toBe('embedded');
+    expect(warnings.join()).toContain('full MNIST not found');
+  });
+
+  it('fails with the places it looked when nothing is found and the fallback is off', async () => {
+    await expect(resolveDataset({ ...base, dataset: 'mnist', allowEmbedded: false }, dir, quiet)).rejects.toThrow("dataset 'mnist' was not found");
+  });
+});
