@@ -20,7 +20,7 @@ import { compile } from '../stages/compile.js';
 import { fit } from '../stages/fit.js';
 import { load } from '../stages/load.js';
 import { normalize } from '../stages/normalize.js';
-import type { Prepared } from '../stages/types.js';
+import type { Prepared } from '../data/prepared.js';
 import { measureOverhead, measureStageCache } from './overhead.js';
 
 /**

@@ -53,7 +53,7 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
   const recorded = (run.record['backend'] as { used?: BackendChoice } | undefined)?.used;
   await loadBackend(opts.backend ?? recorded ?? 'auto');
   const [{ loadModel }, { predictRows }] = await Promise.all([import('../model/io.js'), import('../train/batches.js')]);
-  const model = await loadModel(dirname(join(run.dir, RUN_FILES.modelJson)));
+  const model = await loadModel(join(run.dir, RUN_FILES.model));
   try {
     const outputs = predictRows(model, x, names.length, pre.inputShape);
     const k = outputs.length / Math.max(1, names.length);

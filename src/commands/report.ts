@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { compareRuns } from '../results/compare.js';
 import { RunnerError } from '../core/errors.js';
-import { writeFileAtomic } from '../runs/run-dir.js';
+import { writeFileAtomic } from '../core/files.js';
 import { readRun, resolveRunArgs } from '../runs/reader.js';
 import { buildReport } from '../results/html.js';
 

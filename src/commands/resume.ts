@@ -29,7 +29,7 @@ export async function resumeCommand(opts: ResumeOptions): Promise<RunOutcome> {
   const run = readRun(dir!);
   if (run.status === 'completed') throw new RunnerError(`${run.id} has already completed: there is nothing to resume`, 2, ['runner reproduce reruns it into a new folder']);
   if (run.status === 'running') throw new RunnerError(`${run.id} is still running (pid ${String(run.record['pid'])})`);
-  const checkpoint = loadCheckpoint(run.dir);
+  const checkpoint = loadCheckpoint(join(run.dir, RUN_FILES.checkpoint));
   const specDir = specDirOf(run);
   const { spec } = loadSpec(join(run.dir, RUN_FILES.resolved), [], specDir);
   if (run.record['specHash'] && specHash(spec) !== run.record['specHash']) {

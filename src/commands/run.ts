@@ -15,7 +15,7 @@ import type { Progress, StageContext } from '../stages/stage.js';
 import { specHash, variantHash } from '../spec/hash.js';
 import { isTable, type ExperimentSpec } from '../spec/types.js';
 import { dataCacheKey, readDataCache, writeDataCache } from '../pipeline/stage-cache.js';
-import type { Prepared } from '../stages/types.js';
+import type { Prepared } from '../data/prepared.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 import { seedGlobalRandom } from '../core/random.js';
 

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '../backend/tf.js';
-import type { RunDir } from '../runs/run-dir.js';
-import { RUN_FILES } from '../runs/run-dir.js';
+import { writeFileAtomic, writeJsonAtomic } from '../core/files.js';
 
 /**
  * Saves a model in the standard tfjs layers format (model.json + weights.bin), the same files
  * `tf.loadLayersModel` reads. Weights are written first so a model.json always has its weights.
  */
-export async function saveModel(model: tf.LayersModel, runDir: RunDir): Promise<void> {
+export async function saveModel(model: tf.LayersModel, modelDir: string): Promise<void> {
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
@@ -20,8 +19,8 @@ export async function saveModel(model: tf.LayersModel, runDir: RunDir): Promise<
         weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
         ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
       };
-      runDir.write(RUN_FILES.modelWeights, weights);
-      runDir.writeJson(RUN_FILES.modelJson, json);
+      writeFileAtomic(join(modelDir, 'weights.bin'), weights);
+      writeJsonAtomic(join(modelDir, 'model.json'), json);
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );

@@ -7,7 +7,7 @@ import type { Features } from '../data/features.js';
 import { cacheDir, downloadOnce, locateIdxFiles, wouldDownload, type ResolveLog } from '../data/images/resolve.js';
 import { runnerVersion } from '../runs/environment.js';
 import { isTable, type ExperimentSpec } from '../spec/types.js';
-import type { Prepared, Split } from '../stages/types.js';
+import type { Prepared, Split } from '../data/prepared.js';
 
 /** Bumped whenever the entry layout or what load/normalize compute changes. */
 const CACHE_FORMAT = 2;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { toJson, writeFileAtomic } from '../core/files.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RunnerError } from '../core/errors.js';
 
@@ -15,24 +16,13 @@ export const RUN_FILES = {
   summary: 'summary.json',
   preprocess: 'preprocess.json',
   events: 'events.jsonl',
+  /** The trained model in the tfjs layers format: model.json and weights.bin. */
+  model: 'model',
   modelJson: 'model/model.json',
   modelWeights: 'model/weights.bin',
   /** fit's last checkpoint: state.json and the array file it names. */
   checkpoint: 'checkpoint',
 } as const;
-
-/** Writes a whole file atomically: a temporary file in the same folder, then rename; no reader sees half a file. */
-export function writeFileAtomic(target: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, target);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** `YYYYMMDD-HHMMSS` in local time. */
 export function timestamp(d: Date): string {
@@ -101,25 +91,10 @@ export class RunDir {
 
   /** Adds a line to a JSON-lines file, rewriting it atomically so no reader sees half a line. */
   appendJsonl(rel: string, value: unknown): void {
-    const lines = this.lines.get(rel) ?? [];
+    // A folder opened again (resume) continues the lines already on disk.
+    const lines = this.lines.get(rel) ?? this.readJsonl<unknown>(rel).map((v) => JSON.stringify(v));
     lines.push(JSON.stringify(value));
     this.lines.set(rel, lines);
     this.write(rel, `${lines.join('\n')}\n`);
   }
-}
-
-/** Indented JSON with lists of plain values on one line (a confusion matrix stays readable). */
-export function toJson(value: unknown, indent = ''): string {
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.every((v) => v === null || typeof v !== 'object')) return `[${value.map((v) => JSON.stringify(v) ?? 'null').join(', ')}]`;
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((v) => inner + toJson(v, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return '{}';
-    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${toJson(v, inner)}`).join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

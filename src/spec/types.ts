@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LrSchedule } from '../train/lr-schedule.js';
 
 /** Path of the JSON Schema file that defines an experiment (also used by editors). */
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schema/experiment.schema.json', import.meta.url));
@@ -129,6 +128,12 @@ export interface EarlyStoppingSpec {
   mode: 'auto' | 'min' | 'max';
   restoreBestWeights: boolean;
 }
+
+/** A per-epoch learning-rate schedule (Keras's LearningRateScheduler, declared). */
+export type LrSchedule =
+  | { stepDecay: { every: number; factor: number } }
+  | { exponentialDecay: { rate: number } }
+  | { cosineDecay: { minLearningRate: number } };
 
 export type EvalMetric = 'loss' | 'accuracy' | 'confusionMatrix' | 'perClass';
 

@@ -1,6 +1,7 @@
 import { createModel } from '../model/create.js';
 import type { Stage, StageContext } from './stage.js';
-import type { ModelOutput, Prepared } from './types.js';
+import type { ModelOutput } from './types.js';
+import type { Prepared } from '../data/prepared.js';
 
 /** Builds the layer stack for the prepared examples' shape, with seeded initializers. */
 export const build: Stage<ModelOutput, { normalize: Prepared }> = {

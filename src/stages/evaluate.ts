@@ -1,7 +1,8 @@
 import { RUN_FILES } from '../runs/run-dir.js';
 import type { Stage, StageContext } from './stage.js';
 import { evaluateSplit } from '../train/batches.js';
-import type { FitOutput, Prepared, Split } from './types.js';
+import type { FitOutput } from './types.js';
+import type { Prepared, Split } from '../data/prepared.js';
 
 /** Per-class scores as in scikit-learn's classification report. */
 export interface ClassScores { class: string; precision: number; recall: number; f1: number; support: number }

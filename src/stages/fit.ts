@@ -6,10 +6,13 @@ import type { Stage, StageContext } from './stage.js';
 import { saveCheckpoint, type Checkpoint, type Cursor } from '../train/checkpoint.js';
 import { baseLearningRate, learningRateAt } from '../train/lr-schedule.js';
 import { globalRandomState, restoreGlobalRandom, shuffleInPlace, shuffleRandom } from '../core/random.js';
-import { createTrainer, type NamedArray, type Trainer } from '../train/trainer.js';
+import { createTrainer, type Trainer } from '../train/trainer.js';
+import { type NamedArray } from '../train/types.js';
 import { evaluateSplit, fillBatch } from '../train/batches.js';
 import { EarlyStopping } from '../train/early-stopping.js';
-import type { EpochLogs, FitOutput, ModelOutput, Prepared } from './types.js';
+import type { FitOutput, ModelOutput } from './types.js';
+import type { EpochLogs } from '../train/types.js';
+import type { Prepared } from '../data/prepared.js';
 
 /** Batches between two reads of the pending losses (NaN check, progress) and returns to the event loop. */
 const SYNC_EVERY = 16;
@@ -95,7 +98,7 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
     const checkpoint = async (reason: Checkpoint['reason'], at: Cursor) => {
       if (every === 'none') return;
       const global = globalRandomState();
-      saveCheckpoint(ctx.runDir.path, {
+      saveCheckpoint(ctx.runDir.file(RUN_FILES.checkpoint), {
         reason, cursor: at, weights: snapshot(model), optimizer: await trainer.getState(), ...(best ? { best } : {}),
         random: { shuffle: rng.state(), ...(global ? { global } : {}) },
         earlyStopping: { stopper: stopper?.toJSON(), best: tracker && tracker !== stopper ? tracker.toJSON() : undefined },
@@ -151,7 +154,7 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
       setWeights(model, best);
       ctx.log.info({ epoch: stopper?.bestEpoch }, 'restored the best weights');
     }
-    await saveModel(model, ctx.runDir);
+    await saveModel(model, ctx.runDir.file(RUN_FILES.model));
     return { model, history, stoppedEarly, bestEpoch: stopper?.bestEpoch };
   },
 };

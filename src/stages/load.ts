@@ -9,7 +9,7 @@ import { RunnerError } from '../core/errors.js';
 import { formatPath } from '../spec/overrides.js';
 import { isTable, type ImageDataSpec, type TableDataSpec } from '../spec/types.js';
 import type { Stage, StageContext } from './stage.js';
-import type { ImageLoad, LoadOutput, TableLoad } from './types.js';
+import type { ImageLoad, LoadOutput, TableLoad } from '../data/prepared.js';
 
 /** Finds and reads the dataset or table, applies the limits and holds out the test and validation splits. */
 export const load: Stage<LoadOutput, Record<string, never>> = {

@@ -6,7 +6,7 @@ import type { RawSplit } from '../data/images/types.js';
 import { RUN_FILES } from '../runs/run-dir.js';
 import { isTable, kindOf, type PreprocessStep } from '../spec/types.js';
 import type { Stage, StageContext } from './stage.js';
-import type { ImageLoad, LoadOutput, Prepared, Split, TableLoad } from './types.js';
+import type { ImageLoad, LoadOutput, Prepared, Split, TableLoad } from '../data/prepared.js';
 
 /** The preprocessing so far: the byte-to-float table (one per feature once a step needs it), the shape and the labels' encoding. */
 interface Working { lut: Float32Array; perFeature: boolean; shape: number[]; oneHot: boolean; numClasses: number }

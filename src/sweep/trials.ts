@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { toJson, writeFileAtomic } from '../runs/run-dir.js';
+import { toJson, writeFileAtomic } from '../core/files.js';
 import { findRunDirs, buildLeaderboard, formatLeaderboard, type Leaderboard, type SweepMeta } from './leaderboard.js';
 import { readRun, type RunView } from '../runs/reader.js';
 import type { Override } from '../spec/overrides.js';

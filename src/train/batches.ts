@@ -2,7 +2,7 @@ import * as tf from '../backend/tf.js';
 import type { LayersModel } from '../backend/tf.js';
 import { fillRows, sizeOf, type Features } from '../data/features.js';
 import { buildForward, compiledOf } from './forward.js';
-import type { Split } from '../stages/types.js';
+import type { Split } from '../data/prepared.js';
 
 /** Fills reusable buffers with rows order[from..to) of a split (no tensor Slice: wasm's copies its whole input). */
 export function fillBatch(split: Split, ySize: number, order: Uint32Array, from: number, to: number, xBuf: Float32Array, yBuf: Float32Array): void {

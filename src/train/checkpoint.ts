@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { RunnerError } from '../core/errors.js';
-import { RUN_FILES, writeFileAtomic } from '../runs/run-dir.js';
+import { writeFileAtomic } from '../core/files.js';
 import type { RandomState } from '../core/random.js';
-import type { NamedArray, OptimizerState } from './trainer.js';
+import type { NamedArray, OptimizerState } from './types.js';
 
 /** Where training stands: the epoch to run next and, after an interruption, how far into it. */
 export interface Cursor {
@@ -44,8 +44,7 @@ interface Entry { group: 'weights' | 'optimizer' | 'best' | 'order'; name: strin
  * sha256 (the commit point), then older array files are removed. A crash at any moment leaves
  * the previous checkpoint or the new one, never a mix.
  */
-export function saveCheckpoint(runPath: string, cp: Checkpoint): void {
-  const dir = join(runPath, RUN_FILES.checkpoint);
+export function saveCheckpoint(dir: string, cp: Checkpoint): void {
   const entries: Entry[] = [];
   const parts: Uint8Array[] = [];
   let offset = 0;
@@ -72,10 +71,9 @@ export function saveCheckpoint(runPath: string, cp: Checkpoint): void {
   for (const f of readdirSync(dir)) if (f.startsWith('arrays-') && f !== arraysFile) rmSync(join(dir, f), { force: true });
 }
 
-/** Reads and verifies a run's checkpoint; a RunnerError names what is missing or damaged. */
-export function loadCheckpoint(runPath: string): Checkpoint {
-  const dir = join(runPath, RUN_FILES.checkpoint);
-  if (!existsSync(join(dir, STATE))) throw new RunnerError(`${runPath} has no checkpoint to resume from`, 2, ["checkpoints are written every epoch unless train.checkpoint is 'none', and when a run is interrupted"]);
+/** Reads and verifies the checkpoint in a folder; a RunnerError names what is missing or damaged. */
+export function loadCheckpoint(dir: string): Checkpoint {
+  if (!existsSync(join(dir, STATE))) throw new RunnerError(`${dirname(dir)} has no checkpoint to resume from`, 2, ["checkpoints are written every epoch unless train.checkpoint is 'none', and when a run is interrupted"]);
   let state: { formatVersion: number; reason: Checkpoint['reason']; cursor: Omit<Cursor, 'order'>; arraysFile: string; bytes: number; sha256: string; entries: Entry[]; optimizerScalars: Record<string, number>; optimizerMissing?: string; random: Checkpoint['random']; earlyStopping?: Checkpoint['earlyStopping']; trainer: string; backend: string };
   try {
     state = JSON.parse(readFileSync(join(dir, STATE), 'utf8')) as typeof state;

@@ -1,5 +1,5 @@
 import type { EarlyStoppingSpec } from '../spec/types.js';
-import type { EpochLogs } from '../stages/types.js';
+import type { EpochLogs } from './types.js';
 
 /** Keras-style early stopping: stop after `patience` epochs without an improvement larger than minDelta. */
 export class EarlyStopping {

@@ -2,7 +2,7 @@ import * as tf from '../backend/tf.js';
 import type { OptimizerSpec } from '../spec/types.js';
 import { FUSED_BACKENDS, KERNELS, registerFusedKernels } from './kernels.js';
 import { baseLearningRate } from './lr-schedule.js';
-import type { OptimizerState } from './trainer.js';
+import type { OptimizerState } from './types.js';
 
 const f = Math.fround;
 

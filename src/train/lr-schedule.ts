@@ -1,10 +1,4 @@
-import type { OptimizerSpec } from '../spec/types.js';
-
-/** A per-epoch learning-rate schedule (Keras's LearningRateScheduler, declared). */
-export type LrSchedule =
-  | { stepDecay: { every: number; factor: number } }
-  | { exponentialDecay: { rate: number } }
-  | { cosineDecay: { minLearningRate: number } };
+import type { LrSchedule, OptimizerSpec } from '../spec/types.js';
 
 /** The optimizer's own learning rate: where every schedule starts. */
 export function baseLearningRate(spec: OptimizerSpec): number {

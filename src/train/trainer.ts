@@ -2,17 +2,7 @@ import * as tf from '../backend/tf.js';
 import type { OptimizerSpec } from '../spec/types.js';
 import { buildForward, compiledOf, type CompiledParts } from './forward.js';
 import { FusedOptimizer, fusedSupported, type FusedOptimizerSpec } from './fused-optimizer.js';
-
-/** A float32 array with its name and shape: how weights and optimizer slots go into a checkpoint. */
-export interface NamedArray { readonly name: string; readonly shape: readonly number[]; readonly values: Float32Array }
-
-/** The optimizer's whole state: its slot arrays (moments, accumulators) and scalars (step counts, beta powers). */
-export interface OptimizerState {
-  readonly arrays: readonly NamedArray[];
-  readonly scalars: Readonly<Record<string, number>>;
-  /** Why the state could not be saved (tfjs's adamax has no getWeights): a resume then restarts the optimizer. */
-  readonly missing?: string;
-}
+import type { OptimizerState } from './types.js';
 
 /** Runs training batches; each batch's loss and metrics stay on the backend until `flush`. */
 export interface Trainer {

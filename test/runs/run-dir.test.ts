@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunDir, timestamp, toJson } from '../../src/runs/run-dir.js';
+import { toJson } from '../../src/core/files.js';
+import { RunDir, timestamp } from '../../src/runs/run-dir.js';
 
 const out = mkdtempSync(join(tmpdir(), 'runner-rundir-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));

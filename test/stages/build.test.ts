@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { build } from '../../src/stages/build.js';
-import type { Prepared } from '../../src/stages/types.js';
+import type { Prepared } from '../../src/data/prepared.js';
 import { tinyContext } from '../helpers.js';
 
 /** Prepared data with only its shapes: build reads nothing else. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { materialize } from '../../src/data/features.js';
 import { replayTable } from '../../src/data/images/byte-table.js';
 import { normalize } from '../../src/stages/normalize.js';
-import type { LoadOutput } from '../../src/stages/types.js';
+import type { LoadOutput } from '../../src/data/prepared.js';
 import { readJson, tinyContext } from '../helpers.js';
 
 /** Three 2x2 splits whose pixel values make the fitted statistics easy to check by hand. */

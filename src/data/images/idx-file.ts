@@ -4,7 +4,7 @@ import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
-import { writeFileAtomic } from '../../runs/run-dir.js';
+import { writeFileAtomic } from '../../core/files.js';
 import { parseIdx, type IdxArray } from './idx.js';
 
 const gunzip = promisify(gunzipCallback);

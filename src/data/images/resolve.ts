@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataError } from '../../core/errors.js';
-import { writeFileAtomic } from '../../runs/run-dir.js';
+import { writeFileAtomic } from '../../core/files.js';
 import type { ImageDataSpec } from '../../spec/types.js';
 import { loadEmbeddedMnist } from './embedded.js';
 import type { IdxArray } from './idx.js';

@@ -1,0 +1,51 @@
+import type { Features } from './features.js';
+import type { RawSplit } from './images/types.js';
+import type { TablePlan } from './tables/plan.js';
+import type { TableRows } from './tables/split.js';
+
+/** What `load` returns for an image dataset: the three splits as bytes. */
+export interface ImageLoad {
+  readonly kind: 'images';
+  readonly train: RawSplit;
+  readonly val: RawSplit;
+  readonly test: RawSplit;
+  readonly exampleShape: readonly number[];
+  readonly numClasses: number;
+  readonly classNames: readonly string[];
+}
+
+/** What `load` returns for a table: the rows of each split (plan's columns only) and what they mean. */
+export interface TableLoad {
+  readonly kind: 'table';
+  readonly train: TableRows;
+  readonly val: TableRows;
+  readonly test: TableRows;
+  readonly plan: TablePlan;
+}
+
+/** Everything `load` returns. */
+export type LoadOutput = ImageLoad | TableLoad;
+
+/** A split ready for training: features (bytes through the preprocessing table) and float32 targets, row-major. */
+export interface Split {
+  readonly x: Features;
+  readonly y: Float32Array;
+  readonly count: number;
+}
+
+/** Everything `normalize` returns. */
+export interface Prepared {
+  readonly train: Split;
+  readonly val: Split;
+  readonly test: Split;
+  /** Shape of one example, as the model's input sees it. */
+  readonly inputShape: readonly number[];
+  /** Shape of one target: [numClasses] when one-hot, else [1]. */
+  readonly targetShape: readonly number[];
+  readonly numClasses: number;
+  readonly classNames: readonly string[];
+  readonly oneHot: boolean;
+  readonly task: 'classification' | 'regression';
+  /** What preprocess.json records: the fitted steps (or the table encoder), for predict and the stage cache. */
+  readonly fitted: Record<string, unknown>;
+}
