@@ -17,6 +17,7 @@ import { RunDir } from '../runs/run-dir.js';
 import type { StageContext } from '../stages/stage.js';
 import { build } from '../stages/build.js';
 import { compile } from '../stages/compile.js';
+import { stockOptimizer } from '../train/optimizer.js';
 import { fit } from '../stages/fit.js';
 import { load } from '../stages/load.js';
 import { normalize } from '../stages/normalize.js';
@@ -105,7 +106,9 @@ async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples
   const n = prepared.train.count;
 
   // Plain model.fit: same initial weights (same seed), same data as tensors, batch 32.
-  const reference = await compile.run({ build: await build.run({ normalize: prepared }, ctx) }, ctx);
+  // model.fit steps tfjs's own optimizer: the baseline is tfjs as it ships.
+  const reference = await build.run({ normalize: prepared }, ctx);
+  reference.model.compile({ optimizer: stockOptimizer(ctx.spec.compile.optimizer), loss: ctx.spec.compile.loss, metrics: ctx.spec.compile.metrics });
   const xs = tf.tensor(materialize(prepared.train.x), [n, ...prepared.inputShape]);
   const ys = tf.tensor(prepared.train.y, [n, ...prepared.targetShape]);
   const fitStarted = performance.now();

@@ -1,29 +1,7 @@
 import * as tf from '../backend/tf.js';
-import type { OptimizerSpec } from '../spec/types.js';
+import { createOptimizer } from '../train/optimizer.js';
 import type { Stage, StageContext } from './stage.js';
 import type { ModelOutput } from './types.js';
-
-/** The optimizer a spec names, with its parameters (Keras names, tfjs implementations). */
-export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
-  if ('adam' in spec) {
-    const o = spec.adam;
-    return tf.train.adam(o.learningRate, o.beta1, o.beta2, o.epsilon);
-  }
-  if ('sgd' in spec) {
-    const o = spec.sgd;
-    return o.momentum > 0 || o.nesterov ? tf.train.momentum(o.learningRate, o.momentum, o.nesterov) : tf.train.sgd(o.learningRate);
-  }
-  if ('rmsprop' in spec) {
-    const o = spec.rmsprop;
-    return tf.train.rmsprop(o.learningRate, o.rho, o.momentum, o.epsilon, o.centered);
-  }
-  if ('adamax' in spec) {
-    const o = spec.adamax;
-    return tf.train.adamax(o.learningRate, o.beta1, o.beta2, o.epsilon, o.decay);
-  }
-  if ('adagrad' in spec) return tf.train.adagrad(spec.adagrad.learningRate, spec.adagrad.initialAccumulatorValue);
-  return tf.train.adadelta(spec.adadelta.learningRate, spec.adadelta.rho, spec.adadelta.epsilon);
-}
 
 /**
  * Runs one forward and backward pass on a single zero example, so that a kernel the backend
@@ -49,7 +27,7 @@ export function checkTrainable(model: tf.LayersModel, backend: string): void {
   }
 }
 
-/** Attaches loss, optimizer and metrics to the built model, after checking the backend can train it. */
+/** Attaches loss, metrics and the run's one optimizer (which fit steps) to the built model, after checking the backend can train it. */
 export const compile: Stage<ModelOutput, { build: ModelOutput }> = {
   name: 'compile',
   needs: ['build'],
@@ -57,7 +35,7 @@ export const compile: Stage<ModelOutput, { build: ModelOutput }> = {
     checkTrainable(model, tf.getBackend());
     const { loss, optimizer, metrics } = ctx.spec.compile;
     // tfjs-layers knows 'recall' only as a function.
-    model.compile({ optimizer: createOptimizer(optimizer), loss, metrics: metrics.map((m) => (m === 'recall' ? tf.metrics.recall : m)) });
+    model.compile({ optimizer: createOptimizer(optimizer, tf.getBackend()), loss, metrics: metrics.map((m) => (m === 'recall' ? tf.metrics.recall : m)) });
     return { model };
   },
 };

@@ -4,7 +4,7 @@ import { saveModel } from '../model/io.js';
 import { RUN_FILES } from '../runs/run-dir.js';
 import type { Stage, StageContext } from './stage.js';
 import { saveCheckpoint, type Checkpoint, type Cursor } from '../train/checkpoint.js';
-import { baseLearningRate, learningRateAt } from '../train/lr-schedule.js';
+import { learningRateAt } from '../train/lr-schedule.js';
 import { globalRandomState, restoreGlobalRandom, shuffleInPlace, shuffleRandom } from '../core/random.js';
 import { createTrainer, type Trainer } from '../train/trainer.js';
 import { type NamedArray } from '../train/types.js';
@@ -79,7 +79,7 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
   needs: ['compile', 'normalize'],
   async run({ compile: { model }, normalize: data }, ctx: StageContext) {
     const { epochs, batchSize, shuffle, earlyStopping, lrSchedule, checkpoint: every } = ctx.spec.train;
-    const trainer = createTrainer(model, ctx.spec.compile.optimizer);
+    const trainer = createTrainer(model);
     ctx.annotate('trainer', trainer.kind);
     const stopper = earlyStopping ? new EarlyStopping(earlyStopping) : undefined;
     const monitor = data.val.count > 0 ? 'val_loss' : 'loss';
@@ -115,7 +115,7 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
           await checkpoint('interrupt', boundary(epoch));
           throw new Error(`interrupted before epoch ${epoch}${every === 'none' ? '' : '; checkpoint written'}`);
         }
-        const lr = lrSchedule ? learningRateAt(lrSchedule, baseLearningRate(ctx.spec.compile.optimizer), epoch, epochs) : undefined;
+        const lr = lrSchedule ? learningRateAt(lrSchedule, trainer.baseLearningRate, epoch, epochs) : undefined;
         if (lr !== undefined) trainer.setLearningRate(lr);
         if (!continuing && shuffle) shuffleInPlace(order, rng);
         ctx.progress.epochStart(epoch, epochs, Math.ceil(data.train.count / batchSize));

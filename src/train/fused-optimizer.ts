@@ -1,7 +1,6 @@
 import * as tf from '../backend/tf.js';
 import type { OptimizerSpec } from '../spec/types.js';
 import { FUSED_BACKENDS, KERNELS, registerFusedKernels } from './kernels.js';
-import { baseLearningRate } from './lr-schedule.js';
 import type { OptimizerState } from './types.js';
 
 const f = Math.fround;
@@ -9,35 +8,74 @@ const f = Math.fround;
 /** The optimizers runner has fused kernels for. */
 export type FusedOptimizerSpec = Extract<OptimizerSpec, { adam: unknown } | { sgd: unknown } | { rmsprop: unknown }>;
 
+/** SGD steps with a velocity slot when it has momentum or Nesterov (tfjs's MomentumOptimizer), plainly otherwise. */
+export const usesMomentum = (sgd: { momentum: number; nesterov: boolean }): boolean => sgd.momentum > 0 || sgd.nesterov;
+
 /** Whether the fused kernels can run this optimizer on this backend (tfjs-node, adamax, adagrad and adadelta keep the stock optimizers). */
 export function fusedSupported(backend: string, spec: OptimizerSpec): spec is FusedOptimizerSpec {
   return (FUSED_BACKENDS as readonly string[]).includes(backend) && ('adam' in spec || 'sgd' in spec || 'rmsprop' in spec);
 }
 
+type Rule = keyof typeof KERNELS;
+
+/** Marks runner's optimizer: tfjs's Optimizer answers `instanceof` for any optimizer-shaped object, subclasses included. */
+const FUSED = Symbol('runner.fusedOptimizer');
+
+/** Whether an optimizer is runner's fused one (fit then takes the fused step). */
+export const isFusedOptimizer = (o: unknown): o is FusedOptimizer => typeof o === 'object' && o !== null && FUSED in o;
+
+/** The update rule of a spec, and the slots (moments) it keeps per weight. */
+function ruleOf(spec: FusedOptimizerSpec): { rule: Rule; slots: number } {
+  if ('adam' in spec) return { rule: 'adam', slots: 2 };
+  if ('rmsprop' in spec) return { rule: 'rmsprop', slots: 2 };
+  return usesMomentum(spec.sgd) ? { rule: 'momentum', slots: 1 } : { rule: 'sgd', slots: 0 };
+}
+
+/** The tfjs class each rule stands in for: model.json's training config names it, so tfjs reads the model back. */
+const CLASS_NAMES: Record<Rule, string> = { adam: 'Adam', rmsprop: 'RMSProp', momentum: 'Momentum', sgd: 'SGD' };
+
 /**
- * The spec's optimizer as one fused kernel call per weight tensor. Holds its slots (moments)
- * as tensors of its own, updated in place; scalar state (Adam's beta powers) lives in JS,
- * rounded to float32 as tfjs does.
+ * The spec's optimizer as one fused kernel call per weight tensor: a tf.Optimizer, so compile
+ * attaches it to the model and fit steps it. Holds its slots as tensors of its own, updated in
+ * place; scalar state (Adam's beta powers) lives in JS, rounded to float32 as tfjs does.
  */
-export class FusedOptimizer {
-  private readonly slots: tf.Tensor[][];
+export class FusedOptimizer extends tf.Optimizer {
+  readonly [FUSED] = true;
+  private readonly rule: Rule;
+  private readonly slotCount: number;
+  private vars: tf.Variable[] = [];
+  private slots: tf.Tensor[][] = [];
   private accBeta1 = 0;
   private accBeta2 = 0;
   /** Set by a learning-rate schedule; the spec's rate otherwise. */
   learningRate: number;
 
-  constructor(private readonly spec: FusedOptimizerSpec, private readonly vars: readonly tf.Variable[]) {
+  constructor(private readonly spec: FusedOptimizerSpec) {
+    super();
     registerFusedKernels();
-    const n = 'adam' in spec ? 2 : 'rmsprop' in spec ? 2 : 'sgd' in spec && (spec.sgd.momentum > 0 || spec.sgd.nesterov) ? 1 : 0;
-    this.slots = vars.map((v) => Array.from({ length: n }, () => tf.zeros(v.shape)));
-    this.learningRate = baseLearningRate(spec);
+    ({ rule: this.rule, slots: this.slotCount } = ruleOf(spec));
+    this.learningRate = (Object.values(spec)[0] as { learningRate: number }).learningRate;
     if ('adam' in spec) {
       this.accBeta1 = f(spec.adam.beta1);
       this.accBeta2 = f(spec.adam.beta2);
     }
   }
 
-  /** Applies one step: `grads[i]` is the gradient of `vars[i]`. */
+  /** The variables it updates, in this order; their slots start at zero. */
+  bind(vars: readonly tf.Variable[]): void {
+    tf.dispose(this.slots.flat());
+    this.vars = [...vars];
+    this.slots = vars.map((v) => Array.from({ length: this.slotCount }, () => tf.zeros(v.shape)));
+  }
+
+  /** tf.Optimizer's step (model.trainOnBatch calls it): gradients by variable name. */
+  override applyGradients(grads: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
+    const byName = Array.isArray(grads) ? Object.fromEntries(grads.map((g) => [g.name, g.tensor])) : grads;
+    if (this.vars.length === 0) this.bind(Object.keys(byName).map((name) => tf.engine().registeredVariables[name]!));
+    this.apply(this.vars.map((v) => byName[v.name]!));
+  }
+
+  /** Applies one step: `grads[i]` is the gradient of the i-th bound variable. */
   apply(grads: readonly tf.Tensor[]): void {
     const { kernel, attrs } = this.kernelFor();
     this.vars.forEach((v, i) => {
@@ -74,12 +112,26 @@ export class FusedOptimizer {
     this.accBeta2 = state.scalars['accBeta2'] ?? this.accBeta2;
   }
 
+  override getClassName(): string {
+    return CLASS_NAMES[this.rule];
+  }
+
+  /** The same config as the tfjs optimizer it stands in for. */
+  override getConfig(): tf.serialization.ConfigDict {
+    const s = this.spec;
+    if ('adam' in s) return { learningRate: this.learningRate, beta1: s.adam.beta1, beta2: s.adam.beta2, epsilon: s.adam.epsilon };
+    if ('rmsprop' in s) return { learningRate: this.learningRate, decay: s.rmsprop.rho, momentum: s.rmsprop.momentum, epsilon: s.rmsprop.epsilon, centered: s.rmsprop.centered };
+    if (this.rule === 'momentum') return { learningRate: this.learningRate, momentum: s.sgd.momentum, useNesterov: s.sgd.nesterov };
+    return { learningRate: this.learningRate };
+  }
+
   private kernelFor(): { kernel: string; attrs: Record<string, number> } {
     const s = this.spec;
+    const kernel = KERNELS[this.rule];
     if ('adam' in s) {
       const a = s.adam;
       return {
-        kernel: KERNELS.adam,
+        kernel,
         attrs: {
           beta1: f(a.beta1), beta2: f(a.beta2), oneMinusBeta1: f(1 - a.beta1), oneMinusBeta2: f(1 - a.beta2),
           oneMinusAccBeta1: f(1 - this.accBeta1), oneMinusAccBeta2: f(1 - this.accBeta2), epsilon: f(a.epsilon), negLr: f(-this.learningRate),
@@ -88,14 +140,15 @@ export class FusedOptimizer {
     }
     if ('rmsprop' in s) {
       const r = s.rmsprop;
-      return { kernel: KERNELS.rmsprop, attrs: { decay: f(r.rho), oneMinusDecay: f(1 - r.rho), lr: f(this.learningRate), momentum: f(r.momentum), epsilon: f(r.epsilon) } };
+      return { kernel, attrs: { decay: f(r.rho), oneMinusDecay: f(1 - r.rho), lr: f(this.learningRate), momentum: f(r.momentum), epsilon: f(r.epsilon) } };
     }
-    const g = s.sgd;
-    if (g.momentum > 0 || g.nesterov) return { kernel: KERNELS.momentum, attrs: { negLr: f(-this.learningRate), momentum: f(g.momentum), nesterov: g.nesterov ? 1 : 0 } };
-    return { kernel: KERNELS.sgd, attrs: { negLr: f(-this.learningRate) } };
+    if (this.rule === 'momentum') return { kernel, attrs: { negLr: f(-this.learningRate), momentum: f(s.sgd.momentum), nesterov: s.sgd.nesterov ? 1 : 0 } };
+    return { kernel, attrs: { negLr: f(-this.learningRate) } };
   }
 
-  dispose(): void {
+  override dispose(): void {
     tf.dispose(this.slots.flat());
+    this.slots = [];
+    this.vars = [];
   }
 }

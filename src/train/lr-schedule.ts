@@ -1,9 +1,4 @@
-import type { LrSchedule, OptimizerSpec } from '../spec/types.js';
-
-/** The optimizer's own learning rate: where every schedule starts. */
-export function baseLearningRate(spec: OptimizerSpec): number {
-  return (Object.values(spec)[0] as { learningRate: number }).learningRate;
-}
+import type { LrSchedule } from '../spec/types.js';
 
 /** Learning rate for a 1-based epoch of `epochs`. */
 export function learningRateAt(schedule: LrSchedule, lr0: number, epoch: number, epochs: number): number {

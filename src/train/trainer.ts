@@ -1,7 +1,7 @@
 import * as tf from '../backend/tf.js';
-import type { OptimizerSpec } from '../spec/types.js';
 import { buildForward, compiledOf, type CompiledParts } from './forward.js';
-import { FusedOptimizer, fusedSupported, type FusedOptimizerSpec } from './fused-optimizer.js';
+import { isFusedOptimizer, type FusedOptimizer } from './fused-optimizer.js';
+import { learningRateOf, setLearningRate } from './optimizer.js';
 import type { OptimizerState } from './types.js';
 
 /** Runs training batches; each batch's loss and metrics stay on the backend until `flush`. */
@@ -10,6 +10,8 @@ export interface Trainer {
   step(x: tf.Tensor, y: tf.Tensor): Promise<void>;
   /** The pending batches' [loss, ...metrics], in order; the tensors behind them are freed. */
   flush(): number[][];
+  /** The optimizer's learning rate as compile set it: where schedules start. */
+  readonly baseLearningRate: number;
   /** Changes the optimizer's learning rate from the next step on (learning-rate schedules). */
   setLearningRate(lr: number): void;
   /** The optimizer state, for a checkpoint (call after flush). */
@@ -31,13 +33,16 @@ class FusedTrainer implements Trainer {
   private readonly forward: (x: tf.Tensor) => tf.Tensor;
   private pending: tf.Scalar[][] = [];
 
-  constructor(model: tf.LayersModel, spec: FusedOptimizerSpec) {
+  readonly baseLearningRate: number;
+
+  constructor(model: tf.LayersModel, optimizer: FusedOptimizer) {
     this.forward = buildForward(model);
     this.vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    this.optimizer = new FusedOptimizer(spec, this.vars);
+    this.optimizer = optimizer;
+    this.optimizer.bind(this.vars);
+    this.baseLearningRate = optimizer.learningRate;
     this.compiled = compiledOf(model);
   }
-
 
   async step(x: tf.Tensor, y: tf.Tensor): Promise<void> {
     let pred: tf.Tensor | undefined;
@@ -83,7 +88,11 @@ class KerasTrainer implements Trainer {
   readonly kind = 'keras';
   private pending: number[][] = [];
 
-  constructor(private readonly model: tf.LayersModel) {}
+  readonly baseLearningRate: number;
+
+  constructor(private readonly model: tf.LayersModel) {
+    this.baseLearningRate = learningRateOf(model.optimizer);
+  }
 
   async step(x: tf.Tensor, y: tf.Tensor): Promise<void> {
     const out = await this.model.trainOnBatch(x, y);
@@ -91,10 +100,7 @@ class KerasTrainer implements Trainer {
   }
 
   setLearningRate(lr: number): void {
-    // SGD and momentum keep -lr in a tensor, set through setLearningRate; the others read the field at every step.
-    const optimizer = this.model.optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
-    if (optimizer.setLearningRate) optimizer.setLearningRate(lr);
-    else optimizer.learningRate = lr;
+    setLearningRate(this.model.optimizer, lr);
   }
 
   flush(): number[][] {
@@ -125,7 +131,7 @@ class KerasTrainer implements Trainer {
   dispose(): void {}
 }
 
-/** The fastest trainer the current backend supports. */
-export function createTrainer(model: tf.LayersModel, optimizer: OptimizerSpec, opts: { fused?: boolean } = {}): Trainer {
-  return (opts.fused ?? true) && fusedSupported(tf.getBackend(), optimizer) ? new FusedTrainer(model, optimizer) : new KerasTrainer(model);
+/** The trainer for the optimizer compile attached: the fused step for runner's own optimizer, model.trainOnBatch for tfjs's. */
+export function createTrainer(model: tf.LayersModel): Trainer {
+  return isFusedOptimizer(model.optimizer) ? new FusedTrainer(model, model.optimizer) : new KerasTrainer(model);
 }

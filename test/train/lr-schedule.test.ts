@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseLearningRate, learningRateAt } from '../../src/train/lr-schedule.js';
+import { learningRateAt } from '../../src/train/lr-schedule.js';
 
 describe('learning-rate schedules', () => {
   it('steps down by a factor every N epochs', () => {
@@ -20,7 +20,4 @@ describe('learning-rate schedules', () => {
     expect(learningRateAt(s, 0.011, 5, 5)).toBeGreaterThan(0.001);
   });
 
-  it('starts from the optimizer’s own learning rate', () => {
-    expect(baseLearningRate({ adagrad: { learningRate: 0.3, initialAccumulatorValue: 0.1 } })).toBe(0.3);
-  });
 });

@@ -3,7 +3,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModel } from '../../src/model/create.js';
 import type { LayerSpec, OptimizerSpec } from '../../src/spec/types.js';
-import { createOptimizer } from '../../src/stages/compile.js';
+import { isFusedOptimizer, type FusedOptimizer } from '../../src/train/fused-optimizer.js';
+import { createOptimizer, stockOptimizer } from '../../src/train/optimizer.js';
 import { createTrainer } from '../../src/train/trainer.js';
 
 const LAYERS: LayerSpec[] = [
@@ -30,9 +31,10 @@ function data(): { x: Float32Array; y: Float32Array } {
 }
 
 const built: tf.LayersModel[] = [];
-function model(spec: OptimizerSpec): tf.LayersModel {
+/** A model compiled with runner's optimizer for the current backend, or (stock) with tfjs's own. */
+function model(spec: OptimizerSpec, stock = false): tf.LayersModel {
   const m = createModel(LAYERS, [12], 3);
-  m.compile({ optimizer: createOptimizer(spec), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  m.compile({ optimizer: stock ? stockOptimizer(spec) : createOptimizer(spec), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   built.push(m);
   return m;
 }
@@ -43,12 +45,12 @@ describe('the stock trainer (tfjs-node\'s path)', () => {
     await tf.setBackend('cpu');
     const { x, y } = data();
     const spec = OPTIMIZERS[0]!.spec;
-    const reference = model(spec);
-    const stock = model(spec);
+    const reference = model(spec, true);
+    const stock = model(spec, true);
     const xs = tf.tensor2d(x, [96, 12]);
     const ys = tf.tensor2d(y, [96, 5]);
     const history = await reference.fit(xs, ys, { batchSize: 32, epochs: 1, shuffle: false, verbose: 0 });
-    const trainer = createTrainer(stock, spec, { fused: false });
+    const trainer = createTrainer(stock);
     expect(trainer.kind).toBe('keras');
     for (let b = 0; b < 3; b++) {
       const xb = tf.tensor2d(x.subarray(b * 32 * 12, (b + 1) * 32 * 12), [32, 12]);
@@ -66,13 +68,13 @@ describe.each(['cpu', 'wasm'])('the fused trainer on %s', (backend) => {
   it.each(OPTIMIZERS)('matches model.fit step for step with $name', async ({ spec }) => {
     await tf.setBackend(backend);
     const { x, y } = data();
-    const reference = model(spec);
+    const reference = model(spec, true);
     const fused = model(spec);
     const xs = tf.tensor2d(x, [96, 12]);
     const ys = tf.tensor2d(y, [96, 5]);
     // Three epochs of 3 batches, same order (no shuffle) in both.
     const history = await reference.fit(xs, ys, { batchSize: 32, epochs: 3, shuffle: false, verbose: 0 });
-    const trainer = createTrainer(fused, spec);
+    const trainer = createTrainer(fused);
     expect(trainer.kind).toBe('fused');
     const losses: number[] = [];
     for (let epoch = 0; epoch < 3; epoch++) {
@@ -97,5 +99,41 @@ describe.each(['cpu', 'wasm'])('the fused trainer on %s', (backend) => {
       expect(worst / scale).toBeLessThan(1e-5);
     }
     tf.dispose([xs, ys]);
+  });
+});
+
+describe('the optimizer compile builds', () => {
+  it('is the object fit steps, with the spec learning rate as the schedules\' start', async () => {
+    await tf.setBackend('cpu');
+    const spec = OPTIMIZERS[0]!.spec;
+    const m = model(spec);
+    expect(isFusedOptimizer(m.optimizer)).toBe(true);
+    const trainer = createTrainer(m);
+    expect(trainer.baseLearningRate).toBe(0.01);
+    const before = (m.optimizer as FusedOptimizer).getState().scalars['accBeta1'];
+    const { x, y } = data();
+    const xb = tf.tensor2d(x.subarray(0, 32 * 12), [32, 12]);
+    const yb = tf.tensor2d(y.subarray(0, 32 * 5), [32, 5]);
+    await trainer.step(xb, yb);
+    trainer.flush();
+    // One Adam step multiplies the beta1 power held by the compiled optimizer itself.
+    expect((m.optimizer as FusedOptimizer).getState().scalars['accBeta1']).toBeCloseTo(before! * 0.9, 6);
+    tf.dispose([xb, yb]);
+    trainer.dispose();
+  });
+
+  it('is tfjs\'s own where no fused kernel applies, and starts schedules from its rate', async () => {
+    await tf.setBackend('cpu');
+    const m = model({ adagrad: { learningRate: 0.3, initialAccumulatorValue: 0.1 } });
+    expect(isFusedOptimizer(m.optimizer)).toBe(false);
+    const trainer = createTrainer(m);
+    expect(trainer.kind).toBe('keras');
+    expect(trainer.baseLearningRate).toBe(0.3);
+  });
+
+  it.each(OPTIMIZERS)('names the tfjs class and config of $name in the training config', async ({ spec }) => {
+    await tf.setBackend('cpu');
+    const described = (m: tf.LayersModel) => ({ className: m.optimizer.getClassName(), config: m.optimizer.getConfig() });
+    expect(described(model(spec))).toEqual(described(model(spec, true)));
   });
 });
