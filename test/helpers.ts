@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { silentProgress } from '../src/cli/progress.js';
 import { loadSpec } from '../src/spec/load.js';
 import { parseOverride } from '../src/spec/overrides.js';
 import { RunDir } from '../src/runs/run-dir.js';
-import type { StageContext } from '../src/stages/stage.js';
+import { DataSession } from '../src/data/session.js';
+import type { Interrupt } from '../src/pipeline/run.js';
+import { silentProgress, type StageContext } from '../src/stages/stage.js';
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 
@@ -22,7 +23,8 @@ export function tinyContext(set: string[] = []): StageContext & { notes: Record<
     signal: new AbortController().signal,
     seed: spec.seed,
     progress: silentProgress,
-    annotate: (k, v) => (notes[k] = v),
+    data: new DataSession(),
+    annotate: (k, v) => void (notes[k] = v),
     notes,
   };
 }
@@ -37,3 +39,6 @@ export function runDirOf(stdout: string, cwd: string): string {
 export const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
 export const readJsonl = (file: string): Record<string, number>[] =>
   readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+
+/** An interrupt driven by a test's own signal (what Ctrl-C is to the terminal). */
+export const interruptOn = (signal: AbortSignal): Interrupt => ({ signal, beforeExit() {} });

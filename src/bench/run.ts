@@ -6,15 +6,14 @@ import * as tf from '../backend/tf.js';
 import { pino } from 'pino';
 import seedrandom from 'seedrandom';
 import { selectBackend, type BackendName } from '../backend/select.js';
-import { silentProgress } from '../cli/progress.js';
 import { textTable } from '../results/tables.js';
-import { resolveDataset } from '../data/images/resolve.js';
+import { DataSession } from '../data/session.js';
 import { materialize } from '../data/features.js';
 import { encodeIdx } from '../data/images/idx.js';
 import { loadSpec } from '../spec/load.js';
 import { parseOverride } from '../spec/overrides.js';
 import { RunDir } from '../runs/run-dir.js';
-import type { StageContext } from '../stages/stage.js';
+import { silentProgress, type StageContext } from '../stages/stage.js';
 import { build } from '../stages/build.js';
 import { compile } from '../stages/compile.js';
 import { stockOptimizer } from '../train/optimizer.js';
@@ -50,7 +49,7 @@ function context(set: string[]): StageContext & { dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
   return {
     spec, specDir: dir, runDir: RunDir.create(dir, 'bench'), log: pino({ level: 'silent' }), signal: new AbortController().signal, seed: spec.seed,
-    progress: silentProgress, annotate() {}, dir,
+    progress: silentProgress, data: new DataSession(), annotate() {}, dir,
   };
 }
 
@@ -132,7 +131,7 @@ async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples
 }
 
 async function main(): Promise<void> {
-  const ds = await resolveDataset({ dataset: 'fashion-mnist', download: false, allowEmbedded: false, validationSplit: 0 }, '.', { warn: () => {}, info: () => {} }).catch(() => undefined);
+  const ds = await new DataSession().images.resolve({ dataset: 'fashion-mnist', download: false, allowEmbedded: false, validationSplit: 0 }, '.', { warn: () => {}, info: () => {} }).catch(() => undefined);
   if (!ds) baseSet.push(`data.path=${writeSynthetic()}`);
   const dataNote = ds ? `Fashion-MNIST from ${ds.source.location}` : 'SYNTHETIC data of Fashion-MNIST shape (dataset-fashion-mnist is not installed)';
   const loading = await dataLoading();

@@ -1,22 +1,27 @@
-let cleanup: (() => void) | undefined;
+import { EXIT } from '../core/errors.js';
+import type { Interrupt } from '../pipeline/run.js';
 
-/** What a second Ctrl-C does before exiting at once: mark the run interrupted (synchronously, atomically). */
-export function interruptCleanup(fn: (() => void) | undefined): void {
-  cleanup = fn;
-}
-
-/** Aborts on the first Ctrl-C or SIGTERM so fit stops after the current batch; a second one exits at once. */
-export function interruptSignal(): AbortSignal {
+/**
+ * Ctrl-C and SIGTERM for one command: the first aborts the signal so fit stops after the current
+ * batch; a second runs what the engine registered (mark the run interrupted) and exits at once.
+ */
+export function terminalInterrupt(): Interrupt {
   const controller = new AbortController();
+  let cleanup: (() => void) | undefined;
   const onSignal = () => {
     if (controller.signal.aborted) {
       cleanup?.();
-      process.exit(130);
+      process.exit(EXIT.interrupted);
     }
     process.stderr.write('\nrunner: interrupted; stopping after this batch (Ctrl-C again to quit at once)\n');
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return controller.signal;
+  return {
+    signal: controller.signal,
+    beforeExit(fn) {
+      cleanup = fn;
+    },
+  };
 }

@@ -1,8 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { BackendChoice } from '../backend/select.js';
-import { interruptSignal } from './interrupt.js';
+import { terminalInterrupt } from './interrupt.js';
 import { streamProgress } from './progress.js';
-import type { RunOutcome } from '../commands/run.js';
+import type { RunOutcome } from '../pipeline/run.js';
 import { EXIT, exitCodeOf, formatError, RunnerError } from '../core/errors.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -13,12 +13,12 @@ const backendOption = (description: string) => new Option('--backend <name>', de
 const warn = (m: string) => process.stderr.write(`runner: warning: ${m}\n`);
 
 /** What a command that trains gets from the terminal: a progress display, warnings on stderr, Ctrl-C. */
-const terminal = () => ({ progress: streamProgress(process.stderr), warn, signal: interruptSignal() });
+const terminal = () => ({ progress: streamProgress(process.stderr), warn, interrupt: terminalInterrupt() });
 
 /** Prints a run's closing lines (stdout when it completed, stderr otherwise); returns its exit code. */
 async function printRun(outcome: RunOutcome): Promise<number> {
-  const { printOutcome } = await import('./outcome.js');
-  (outcome.status === 'completed' ? process.stdout : process.stderr).write(printOutcome(outcome));
+  const { formatOutcome } = await import('../commands/outcome.js');
+  (outcome.status === 'completed' ? process.stdout : process.stderr).write(formatOutcome(outcome));
   return outcome.exitCode;
 }
 
@@ -41,13 +41,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <dir>', 'folder that holds the run folders', 'runs')
     .addOption(backendOption('override the spec backend'))
     .option('--no-cache', 'recompute load and normalize even when the stage cache has them')
-    .addOption(new Option('--sweep-meta <json>', 'set by runner sweep on its trials').hideHelp())
-    .action(async (spec: string, opts: { set: string[]; out: string; backend?: BackendChoice; sweepMeta?: string; cache: boolean }) => {
-      const { runExperiment } = await import('../commands/run.js');
-      const outcome = await runExperiment({
-        spec, set: opts.set, out: opts.out, backend: opts.backend, noCache: !opts.cache, ...terminal(),
+    .addOption(new Option('--sweep-trial <hash>', 'set by runner sweep on its trials: the trial in the sweep.json of --out').hideHelp())
+    .action(async (spec: string, opts: { set: string[]; out: string; backend?: BackendChoice; sweepTrial?: string; cache: boolean }) => {
+      const { runCommand } = await import('../commands/run.js');
+      const outcome = await runCommand({
+        spec, set: opts.set, out: opts.out, backend: opts.backend, noCache: !opts.cache, sweepTrial: opts.sweepTrial, ...terminal(),
         argv: ['run', ...argv.slice(1)],
-        sweepMeta: opts.sweepMeta ? (JSON.parse(opts.sweepMeta) as Record<string, unknown>) : undefined,
       });
       exitCode = await printRun(outcome);
     });
@@ -164,7 +163,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--no-cache', 'trials recompute load and normalize instead of sharing the stage cache')
     .action(async (spec: string | undefined, { cache, ...opts }: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: string; cache: boolean }) => {
       const { sweepCommand } = await import('../commands/sweep.js');
-      const result = await sweepCommand({ spec, ...opts, noCache: !cache, signal: interruptSignal(), onEvent: (l) => process.stderr.write(`${l}\n`) });
+      const result = await sweepCommand({ spec, ...opts, noCache: !cache, signal: terminalInterrupt().signal, onEvent: (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(result.output);
       process.stderr.write(result.errors ?? '');
       exitCode = result.exitCode;

@@ -44,5 +44,3 @@ export function streamProgress(out: NodeJS.WriteStream | { write(s: string): boo
   };
 }
 
-/** Progress that shows nothing (tests, --quiet). */
-export const silentProgress: Progress = { epochStart() {}, batch() {}, epochEnd() {} };

@@ -9,7 +9,7 @@ import { RunnerError } from '../core/errors.js';
 import { readRun, resolveRunArgs, type RunView } from '../runs/reader.js';
 import { RUN_FILES } from '../runs/run-dir.js';
 import { idxExamples, pngExample, type ImageExample } from '../data/images/image-input.js';
-import { loadBackend } from './run.js';
+import { loadBackend } from '../pipeline/run.js';
 
 /** What `runner predict` takes: the run, the input files, and how to show and read them. */
 export interface PredictOptions {
@@ -50,8 +50,7 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
   for (const input of opts.inputs) if (!existsSync(input)) throw new RunnerError(`input '${input}' does not exist`);
   // Inputs first: one the model cannot take is reported before TensorFlow.js and the model load.
   const { x, names, actual } = pre.table ? tableInputs(pre.table, opts) : imageInputs(run, pre, opts);
-  const recorded = (run.record['backend'] as { used?: BackendChoice } | undefined)?.used;
-  await loadBackend(opts.backend ?? recorded ?? 'auto');
+  await loadBackend(opts.backend ?? run.record.backend.used ?? 'auto');
   const [{ loadModel }, { predictRows }] = await Promise.all([import('../model/io.js'), import('../train/batches.js')]);
   const model = await loadModel(join(run.dir, RUN_FILES.model));
   try {
@@ -71,7 +70,7 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
 
 /** Images to the model's inputs: each file decoded (PNG) or split (IDX), then through the replayed preprocessing table. */
 function imageInputs(run: RunView, pre: ImagePreprocess, opts: PredictOptions): { x: Features; names: string[]; actual?: undefined } {
-  const shape = (run.record['data'] as { exampleShape?: number[] } | undefined)?.exampleShape ?? pre.inputShape;
+  const shape = run.record.data?.exampleShape ?? pre.inputShape;
   const examples: ImageExample[] = opts.inputs.flatMap((file) => {
     const ext = extname(file).toLowerCase();
     if (TABLE_EXTENSIONS[ext]) throw new RunnerError(`${file}: ${run.id} is an image model (examples of shape [${shape.join(', ')}]); give PNG images or an IDX file of images`);

@@ -1,22 +1,19 @@
 import { join } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
 import { RunnerError } from '../core/errors.js';
-import { loadSpec } from '../spec/load.js';
+import { planRun } from '../pipeline/plan.js';
+import { executeRun, loadBackend, type RunIO, type RunOutcome } from '../pipeline/run.js';
+import type { RunRecord } from '../runs/record.js';
 import { readRun, resolveRunArgs, specDirOf } from '../runs/reader.js';
 import { RUN_FILES, RunDir } from '../runs/run-dir.js';
 import { specHash } from '../spec/hash.js';
-import type { Progress } from '../stages/stage.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { executeRun, loadBackend, type RunOutcome } from './run.js';
 
-/** What `runner resume` takes: the run, and where its progress and warnings go. */
-export interface ResumeOptions {
+/** What `runner resume` takes: the run, and where its progress, warnings and Ctrl-C come from. */
+export interface ResumeOptions extends RunIO {
   readonly run: string;
   readonly runsDir?: string;
   readonly backend?: BackendChoice;
-  readonly progress?: Progress;
-  readonly warn?: (msg: string) => void;
-  readonly signal?: AbortSignal;
   readonly noCache?: boolean;
 }
 
@@ -28,19 +25,16 @@ export async function resumeCommand(opts: ResumeOptions): Promise<RunOutcome> {
   const [dir] = resolveRunArgs([opts.run], opts.runsDir);
   const run = readRun(dir!);
   if (run.status === 'completed') throw new RunnerError(`${run.id} has already completed: there is nothing to resume`, 2, ['runner reproduce reruns it into a new folder']);
-  if (run.status === 'running') throw new RunnerError(`${run.id} is still running (pid ${String(run.record['pid'])})`);
+  if (run.status === 'running') throw new RunnerError(`${run.id} is still running (pid ${run.record.pid})`);
   const checkpoint = loadCheckpoint(join(run.dir, RUN_FILES.checkpoint));
-  const specDir = specDirOf(run);
-  const { spec } = loadSpec(join(run.dir, RUN_FILES.resolved), [], specDir);
-  if (run.record['specHash'] && specHash(spec) !== run.record['specHash']) {
-    throw new RunnerError(`${join(run.dir, RUN_FILES.resolved)} has changed since the run started (spec hash ${specHash(spec).slice(0, 12)}, recorded ${String(run.record['specHash']).slice(0, 12)})`, 2, ['a resumed run must continue the spec it started with; run the changed spec with runner run']);
+  const plan = planRun(join(run.dir, RUN_FILES.resolved), [], { specDir: specDirOf(run) });
+  const { spec } = plan;
+  if (run.record.specHash && specHash(spec) !== run.record.specHash) {
+    throw new RunnerError(`${join(run.dir, RUN_FILES.resolved)} has changed since the run started (spec hash ${specHash(spec).slice(0, 12)}, recorded ${String(run.record.specHash).slice(0, 12)})`, 2, ['a resumed run must continue the spec it started with; run the changed spec with runner run']);
   }
-  const recorded = run.record['backend'] as { used?: BackendChoice } | undefined;
-  const backend = await loadBackend(opts.backend ?? recorded?.used ?? spec.backend);
-  const record: Record<string, unknown> = { ...run.record, status: 'running', pid: process.pid };
-  delete record['error'];
-  delete record['endedAt'];
-  const resumes = (record['resumes'] as unknown[] | undefined) ?? [];
-  record['resumes'] = [...resumes, { at: new Date().toISOString(), epoch: checkpoint.cursor.epoch, batch: checkpoint.cursor.step, checkpoint: checkpoint.reason, backend: backend.used }];
-  return executeRun({ spec, specDir, runDir: RunDir.open(run.dir), record, backend, opts, resume: checkpoint, noCache: opts.noCache });
+  const backend = await loadBackend(opts.backend ?? run.record.backend.used ?? spec.backend);
+  const { error: _error, endedAt: _endedAt, ...rest } = run.record;
+  const resumed = { at: new Date().toISOString(), epoch: checkpoint.cursor.epoch, batch: checkpoint.cursor.step, checkpoint: checkpoint.reason, backend: backend.used };
+  const record: RunRecord = { ...rest, status: 'running', pid: process.pid, resumes: [...(rest.resumes ?? []), resumed] };
+  return executeRun({ plan, runDir: RunDir.open(run.dir), record, backend, io: opts, resume: checkpoint, noCache: opts.noCache });
 }

@@ -48,6 +48,6 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<{ exitCode: 
   lines.push('', `sweep: ${dir} (${ran} trial(s) run now, ${plan.trials.length - outcomes.length} already done or on other shards)`);
   const errors = failed.length ? [`runner: ${failed.length} trial(s) failed:`, ...failed.map((f) => `  ${f.trial.hash} ${describeTrial(f.trial)}: ${f.error ?? 'failed'}`)] : [];
   if (interrupted) errors.push('runner: sweep interrupted; run it again to resume');
-  const exitCode = interrupted ? 130 : failed.length || outcomes.some((x) => x.status !== 'completed') ? EXIT.failed : EXIT.ok;
+  const exitCode = interrupted ? EXIT.interrupted : failed.length || outcomes.some((x) => x.status !== 'completed') ? EXIT.failed : EXIT.ok;
   return { exitCode, output: `${lines.join('\n')}\n`, errors: errors.length ? `${errors.join('\n')}\n` : '' };
 }

@@ -1,5 +1,5 @@
-/** Exit codes: 0 ok, 1 the work failed, 2 usage or spec error. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** Exit codes: 0 ok, 1 the work failed, 2 usage or spec error, 130 interrupted (Ctrl-C, as shells report SIGINT). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /** Base class for every error a person can act on; carries its exit code. */
 export class RunnerError extends Error {

@@ -5,26 +5,34 @@ export type RandomState = object;
 
 type StatefulPrng = (() => number) & { state(): RandomState };
 
-let global: StatefulPrng | undefined;
+/** Math.random as a run replaced it: its state (for checkpoints), a way back to a saved state, and the original to put back. */
+export interface InstalledRandom {
+  state(): RandomState;
+  restore(state: RandomState): void;
+  /** Puts back the Math.random that was there before; the process is as it was. */
+  uninstall(): void;
+}
 
 /**
  * Replaces Math.random with a generator seeded by the run's seed: tfjs draws dropout masks (and
  * any unseeded random op) from Math.random. Its state goes into checkpoints, so a resumed run
- * draws the same masks as an uninterrupted one.
+ * draws the same masks as an uninterrupted one; uninstall() restores the original.
  */
-export function seedGlobalRandom(seed: number): void {
+export function installSeededRandom(seed: number): InstalledRandom {
+  const original = Math.random;
   // seedrandom's own { global: true } returns no handle on the state: install the generator by hand.
-  global = seedrandom(String(seed), { state: true }) as unknown as StatefulPrng;
-  Math.random = global;
-}
-
-/** The state of Math.random as runner seeded it (undefined when it did not: tests that call stages directly). */
-export const globalRandomState = (): RandomState | undefined => global?.state();
-
-/** Puts Math.random back to a saved state. */
-export function restoreGlobalRandom(state: RandomState): void {
-  global = seedrandom('', { state: state as never }) as unknown as StatefulPrng;
-  Math.random = global;
+  let current = seedrandom(String(seed), { state: true }) as unknown as StatefulPrng;
+  Math.random = current;
+  return {
+    state: () => current.state(),
+    restore(state) {
+      current = seedrandom('', { state: state as never }) as unknown as StatefulPrng;
+      Math.random = current;
+    },
+    uninstall() {
+      Math.random = original;
+    },
+  };
 }
 
 /** Fisher-Yates with a seeded generator (model.fit would use Math.random): fit's epochs and the table split. */

@@ -49,3 +49,20 @@ export interface Prepared {
   /** What preprocess.json records: the fitted steps (or the table encoder), for predict and the stage cache. */
   readonly fitted: Record<string, unknown>;
 }
+
+/** The data a run trained on, as load recorded it: where it came from, how much, and a fingerprint of exactly what was used. */
+export interface DataFingerprint {
+  readonly dataset: string;
+  readonly format?: 'csv' | 'json';
+  readonly source: string;
+  readonly location: string;
+  readonly embedded?: boolean;
+  readonly note?: string;
+  readonly files: readonly { name: string; sha256: string }[];
+  readonly available: Readonly<Record<string, number>>;
+  readonly dropped?: { readonly train: number; readonly test: number };
+  readonly counts: { readonly train: number; readonly validation: number; readonly test: number };
+  readonly exampleShape?: readonly number[];
+  readonly columns?: { readonly features: readonly unknown[]; readonly target: string; readonly task: string };
+  readonly sha256: string;
+}

@@ -1,18 +1,7 @@
 import { messageOf } from '../core/errors.js';
-import { planStages } from './graph.js';
+import type { StagePlan } from './graph.js';
+import type { StageRecord } from '../runs/record.js';
 import type { Stage } from '../stages/stage.js';
-
-/** What run.json says about one stage. */
-export interface StageRecord {
-  name: string;
-  status: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
-  startedAt?: string;
-  durationMs?: number;
-  error?: string;
-  skippedBecause?: string;
-  /** The output came from the stage cache; the stage did not run. */
-  cached?: boolean;
-}
 
 /** Optional hooks: outputs known in advance (the stage cache), and a callback after each stage that ran. */
 export interface ExecuteHooks {
@@ -30,13 +19,12 @@ export interface ExecutionResult {
 
 /** Runs the stages in planned order; a failure skips everything that depends on it. */
 export async function executeStages<Ctx>(
-  stages: readonly Stage<unknown, never, Ctx>[],
+  plan: StagePlan<Stage<unknown, never, Ctx>>,
   ctx: Ctx,
   onChange: (records: readonly StageRecord[]) => void = () => {},
   now: () => number = Date.now,
   hooks: ExecuteHooks = {},
 ): Promise<ExecutionResult> {
-  const plan = planStages(stages);
   const records: StageRecord[] = plan.map((s) => ({ name: s.name, status: 'pending' }));
   const outputs = new Map<string, unknown>();
   let failed: ExecutionResult['failed'];

@@ -4,11 +4,14 @@ import { didYouMean } from '../core/suggest.js';
 /** The part of a stage the planner needs. */
 export interface Node { readonly name: string; readonly needs: readonly string[] }
 
+/** Stages in an order planStages checked: the only order executeStages runs. */
+export type StagePlan<T extends Node> = readonly T[] & { readonly __planned: true };
+
 /**
  * Checks the graph (duplicate names, unknown needs, cycles) and returns a deterministic
  * order: every stage after what it needs, ties broken by declaration order.
  */
-export function planStages<T extends Node>(stages: readonly T[]): T[] {
+export function planStages<T extends Node>(stages: readonly T[]): StagePlan<T> {
   const byName = new Map<string, T>();
   for (const s of stages) {
     if (byName.has(s.name)) throw new RunnerError(`stage '${s.name}' is declared twice`, 1);
@@ -30,7 +33,7 @@ export function planStages<T extends Node>(stages: readonly T[]): T[] {
     order.push(ready);
     done.add(ready.name);
   }
-  return order;
+  return order as readonly T[] as StagePlan<T>;
 }
 
 function findCycle(stages: readonly Node[], done: Set<string>): string[] {

@@ -1,59 +1,66 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Features } from '../data/features.js';
-import { cacheDir, downloadOnce, locateIdxFiles, wouldDownload, type ResolveLog } from '../data/images/resolve.js';
+import type { DataLog, DataPlace } from '../data/kind.js';
+import { dataKind } from '../data/kinds.js';
+import type { Prepared } from '../data/prepared.js';
 import { runnerVersion } from '../runs/environment.js';
-import { isTable, type ExperimentSpec } from '../spec/types.js';
-import type { Prepared, Split } from '../data/prepared.js';
-
-/** Bumped whenever the entry layout or what load/normalize compute changes. */
-const CACHE_FORMAT = 2;
-
-/** What a cache entry gives back in place of running load and normalize (preprocess.json is prepared.fitted). */
-export interface DataCacheHit {
-  readonly prepared: Prepared;
-  /** The data fingerprint load recorded in run.json. */
-  readonly data: unknown;
-  /** Warnings load printed (the embedded-digits notice, say), shown again. */
-  readonly warnings: readonly string[];
-}
-
-/** Identity of the files a spec's data comes from, without reading them (path, size and modification time); undefined when not cached. */
-async function sourceIdentity(spec: ExperimentSpec, specDir: string, log: ResolveLog): Promise<unknown> {
-  const stat = (p: string) => {
-    const s = statSync(p);
-    return { path: p, size: s.size, mtimeMs: s.mtimeMs };
-  };
-  const data = spec.data;
-  if (isTable(data)) return [data.path, data.testPath].filter((p): p is string => p !== undefined).map((p) => stat(resolve(specDir, p)));
-  // IDX files on disk are not cached again: runner's decompressed-IDX cache, read on other threads
-  // while TensorFlow.js loads, reaches fit sooner than a stage-cache entry of the same 55 MB (measured
-  // in npm run bench), and normalize over bytes only builds a 256-entry table.
-  if (locateIdxFiles(data, specDir) || data.dataset !== 'mnist' || !data.allowEmbedded) return undefined;
-  // Not on disk: the download is tried now (load will not try it again); if it works the files are IDX files.
-  if (wouldDownload(data) && (await downloadOnce('mnist', log)) === undefined) return undefined;
-  const pkg = createRequire(import.meta.url)('mnist/package.json') as { version: string };
-  return { embedded: `mnist@${pkg.version}` };
-}
+import type { RunRecord } from '../runs/record.js';
+import { RUN_FILES } from '../runs/run-dir.js';
+import type { StageContext } from '../stages/stage.js';
+import { CACHE_FORMAT, readCacheEntry, writeCacheEntry } from './cache-entry.js';
+import type { ExecuteHooks } from './execute.js';
 
 /**
- * The cache key of a spec's load and normalize output: its data and preprocess sections, the
- * identity of the source files, runner's version and build (and the seed, which splits tables);
- * undefined when the data is not cached.
+ * The cache key of a spec's load and normalize output: its data and preprocess sections, what
+ * identifies the source files (the data kind says), runner's version and build; undefined when
+ * the data is not cached.
  */
-export async function dataCacheKey(spec: ExperimentSpec, specDir: string, log: ResolveLog): Promise<string | undefined> {
+export async function stageCacheKey(at: DataPlace, log: DataLog): Promise<string | undefined> {
   let source: unknown;
   try {
-    source = await sourceIdentity(spec, specDir, log);
+    source = await dataKind(at.spec.data).cacheSource(at, log);
   } catch {
     return undefined; // a file that is not there: load reports it
   }
   if (source === undefined) return undefined;
-  const parts = { format: CACHE_FORMAT, runner: runnerVersion(), code: codeFingerprint(), data: spec.data, preprocess: spec.preprocess, source, ...(isTable(spec.data) ? { seed: spec.seed } : {}) };
+  const parts = { format: CACHE_FORMAT, runner: runnerVersion(), code: codeFingerprint(), data: at.spec.data, preprocess: at.spec.preprocess, source };
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+/**
+ * The stage cache around load and normalize: their outputs from an entry for the same data and
+ * preprocessing (recorded as `cached` in run.json), or, after they ran, a new entry. `warnings`
+ * collects what the run warns; those from here on are load's and normalize's, kept with the entry.
+ * With noCache nothing is read or written, and run.json says no stage was cached.
+ */
+export async function stageCacheHooks(ctx: StageContext, record: Readonly<RunRecord>, warnings: readonly string[], noCache = false): Promise<ExecuteHooks> {
+  const log = { warn: (m: string) => ctx.log.warn(m), info: (m: string) => ctx.log.info(m) };
+  const { cacheDir } = ctx.data;
+  const key = noCache ? undefined : await stageCacheKey({ spec: ctx.spec, specDir: ctx.specDir, session: ctx.data }, log);
+  const hit = key ? readCacheEntry(cacheDir, key, (why) => ctx.log.warn(why)) : undefined;
+  // The download tried and the damaged entry reported above are this run's alone.
+  const from = warnings.length;
+  ctx.annotate('cached', hit ? ['load', 'normalize'] : []);
+  if (hit) {
+    ctx.annotate('data', hit.data);
+    ctx.runDir.writeJson(RUN_FILES.preprocess, hit.prepared.fitted);
+    for (const w of hit.warnings) ctx.log.warn(w);
+    ctx.log.info({ key }, 'load and normalize from the stage cache');
+    return { preset: new Map<string, unknown>([['load', undefined], ['normalize', hit.prepared]]) };
+  }
+  if (!key) return {};
+  return {
+    onDone: (stage, output) => {
+      if (stage !== 'normalize') return;
+      try {
+        writeCacheEntry(cacheDir, key, { prepared: output as Prepared, data: record.data, warnings: warnings.slice(from) });
+      } catch (err) {
+        ctx.log.warn(`could not write the stage cache: ${(err as Error).message}`);
+      }
+    },
+  };
 }
 
 /**
@@ -63,7 +70,7 @@ export async function dataCacheKey(spec: ExperimentSpec, specDir: string, log: R
 function codeFingerprint(): string {
   const h = createHash('sha256');
   // .js when built, .ts when tests run the sources.
-  const files = [new URL('stage-cache', import.meta.url), new URL('../stages/load', import.meta.url), new URL('../stages/normalize', import.meta.url)];
+  const files = ['stage-cache', 'cache-entry', '../stages/load', '../stages/normalize'].map((f) => new URL(f, import.meta.url));
   for (const f of files.flatMap((u) => [`${u.href}.js`, `${u.href}.ts`])) h.update(readIf(new URL(f)));
   const data = fileURLToPath(new URL('../data/', import.meta.url));
   const sources = readdirSync(data, { recursive: true, encoding: 'utf8' }).filter((n) => /\.[jt]s$/.test(n)).sort();
@@ -73,84 +80,3 @@ function codeFingerprint(): string {
 
 const readIf = (url: URL): Uint8Array => (existsSync(url) ? readFileSync(url) : new Uint8Array(0));
 
-const entryDir = (key: string) => join(cacheDir(), 'stages', key);
-
-type ArrayRef = { offset: number; length: number; type: 'u8' | 'f32' };
-interface SplitMeta { count: number; size: number; x: ArrayRef; lut?: ArrayRef; perFeature?: boolean; y: ArrayRef }
-interface Meta {
-  format: number; bytes: number; sha256: string;
-  splits: Record<'train' | 'val' | 'test', SplitMeta>;
-  shapes: Omit<Prepared, 'train' | 'val' | 'test'>;
-  data: unknown; warnings: string[];
-}
-
-/** Writes an entry (a blob of the typed arrays and a meta.json with its sha256), into place by one rename. */
-export function writeDataCache(key: string, hit: DataCacheHit): void {
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  const add = (a: Uint8Array | Float32Array): ArrayRef => {
-    const pad = (4 - (offset % 4)) % 4;
-    if (pad) parts.push(new Uint8Array(pad));
-    offset += pad;
-    const ref: ArrayRef = { offset, length: a.length, type: a instanceof Float32Array ? 'f32' : 'u8' };
-    parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    offset += a.byteLength;
-    return ref;
-  };
-  const split = (s: Split): SplitMeta => {
-    const x = s.x;
-    if ('values' in x) return { count: s.count, size: x.size, x: add(x.values), y: add(s.y) };
-    return { count: s.count, size: x.size, x: add(x.bytes), lut: add(x.lut), perFeature: x.perFeature, y: add(s.y) };
-  };
-  const { train, val, test, ...shapes } = hit.prepared;
-  const splits = { train: split(train), val: split(val), test: split(test) };
-  const blob = Buffer.concat(parts);
-  const meta: Meta = { format: CACHE_FORMAT, bytes: blob.length, sha256: createHash('sha256').update(blob).digest('hex'), splits, shapes, data: hit.data, warnings: [...hit.warnings] };
-  const final = entryDir(key);
-  if (existsSync(final)) return;
-  const tmp = `${final}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, 'arrays.bin'), blob);
-  writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta));
-  try {
-    renameSync(tmp, final);
-  } catch {
-    rmSync(tmp, { recursive: true, force: true }); // another process put the same entry in place first
-  }
-}
-
-/**
- * Reads an entry; undefined when there is none. A damaged entry (unreadable meta, wrong size or
- * sha256) is removed and reported through `damaged`, so the caller rebuilds it: never used.
- */
-export function readDataCache(key: string, damaged: (why: string) => void): DataCacheHit | undefined {
-  const dir = entryDir(key);
-  if (!existsSync(dir)) return undefined;
-  try {
-    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta;
-    if (meta.format !== CACHE_FORMAT) throw new Error(`format ${meta.format}, expected ${CACHE_FORMAT}`);
-    // Read into a fresh ArrayBuffer so that the float views are 4-byte aligned.
-    const file = join(dir, 'arrays.bin');
-    const size = statSync(file).size;
-    if (size !== meta.bytes) throw new Error(`arrays.bin has ${size} bytes, expected ${meta.bytes}`);
-    const bytes = new Uint8Array(size);
-    const fd = openSync(file, 'r');
-    try {
-      for (let at = 0; at < size;) at += readSync(fd, bytes, at, size - at, at);
-    } finally {
-      closeSync(fd);
-    }
-    if (createHash('sha256').update(bytes).digest('hex') !== meta.sha256) throw new Error('arrays.bin does not match its sha256');
-    const view = (r: ArrayRef) => (r.type === 'f32' ? new Float32Array(bytes.buffer, r.offset, r.length) : new Uint8Array(bytes.buffer, r.offset, r.length));
-    const split = (m: SplitMeta): Split => {
-      const x: Features = m.lut ? { bytes: view(m.x) as Uint8Array, size: m.size, lut: view(m.lut) as Float32Array, perFeature: m.perFeature ?? false } : { values: view(m.x) as Float32Array, size: m.size };
-      return { x, y: view(m.y) as Float32Array, count: m.count };
-    };
-    const prepared: Prepared = { ...meta.shapes, train: split(meta.splits.train), val: split(meta.splits.val), test: split(meta.splits.test) };
-    return { prepared, data: meta.data, warnings: meta.warnings };
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    damaged(`stage cache entry ${dir} is damaged (${(err as Error).message}); rebuilding it`);
-    return undefined;
-  }
-}

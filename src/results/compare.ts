@@ -71,7 +71,7 @@ export function compareRuns(runs: readonly RunView[], base: number, opts: { all?
     const metric = hasVal ? 'val_loss' : 'loss';
     return {
       id: r.id, name: r.name, status: r.status, dir: r.dir, baseline: i === base,
-      backend: r.record['backend']?.used ?? null,
+      backend: r.record.backend.used ?? null,
       values: values[i]!, deltas,
       curve: { metric, values: r.metrics.map((m) => m[metric]!).filter((v) => typeof v === 'number') },
     };
@@ -104,7 +104,7 @@ function comparabilityWarnings(runs: readonly RunView[], base: number): string[]
     }
   }
   for (const r of runs) if (r.status !== 'completed') out.push(`${r.id}: status is ${r.status}; its values are partial`);
-  const embedded = runs.filter((r) => r.record['data']?.embedded);
+  const embedded = runs.filter((r) => r.record.data?.embedded);
   if (embedded.length === runs.length) out.push('all runs trained on the embedded 10,000 MNIST digits, not full MNIST');
   else for (const r of embedded) out.push(`${r.id}: trained on the embedded 10,000 MNIST digits, not full MNIST`);
   return [...new Set(out)];

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { createRequire } from 'node:module';
 import { execFile } from 'node:child_process';
+import type { HostInfo, Versions } from './record.js';
 
 /** runner's own version, from its package.json. */
 export function runnerVersion(): string {
@@ -28,21 +29,17 @@ function git(cwd: string, args: string[]): Promise<string | undefined> {
 }
 
 /** The versions run.json records (no git, no I/O beyond two package.json files). */
-export const versions = () => ({ runner: runnerVersion(), node: process.versions.node, tfjs: tfjsVersion() });
+export const versions = (): Versions => ({ runner: runnerVersion(), node: process.versions.node, tfjs: tfjsVersion() });
 
-/** Versions and machine facts that decide whether two runs can be compared. */
-export async function describeEnvironment(cwd: string) {
+/** The machine this process runs on, as run.json records it (known at once: a run that dies early still names its host). */
+export function hostInfo(): HostInfo {
   const cpu = cpus();
   return {
-    versions: versions(),
-    git: await gitState(cwd),
-    host: {
-      hostname: hostname(),
-      platform: process.platform,
-      arch: process.arch,
-      cpu: cpu[0]?.model ?? 'unknown',
-      cores: cpu.length,
-      memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
-    },
+    hostname: hostname(),
+    platform: process.platform,
+    arch: process.arch,
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
   };
 }

@@ -19,8 +19,8 @@ function listing(run: RunView): RunListing {
   const values = runValues(run);
   const metric = values['test.accuracy'] !== undefined ? { name: 'test.accuracy', value: values['test.accuracy'] }
     : values['test.loss'] !== undefined ? { name: 'test.loss', value: values['test.loss'] } : undefined;
-  const started = run.record['startedAt'] as string | undefined;
-  const seconds = typeof run.record['durationMs'] === 'number' ? run.record['durationMs'] / 1000
+  const started = run.record.startedAt;
+  const seconds = typeof run.record.durationMs === 'number' ? run.record.durationMs / 1000
     : run.status === 'running' && started ? (Date.now() - Date.parse(started)) / 1000 : undefined;
   return { id: run.id, name: run.name, status: run.status, startedAt: started, durationSeconds: seconds, metric };
 }

@@ -4,11 +4,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { parse } from 'yaml';
 import { RunnerError } from '../core/errors.js';
-import { RUN_FILES, RUN_FORMAT } from './run-dir.js';
+import { RUN_FORMAT, type RecordedStatus, type RunRecord } from './record.js';
+import { RUN_FILES, runSuffix } from './run-dir.js';
 
-export { RUN_FORMAT } from './run-dir.js';
-
-export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'crashed';
+export type RunStatus = RecordedStatus | 'crashed';
 
 /** One epoch as read back from metrics.jsonl. */
 export type EpochRow = Record<string, number>;
@@ -19,10 +18,10 @@ export interface RunView {
   readonly dir: string;
   readonly name: string;
   readonly status: RunStatus;
-  readonly record: Record<string, any>;
+  readonly record: RunRecord;
   readonly spec: Record<string, unknown>;
   readonly metrics: readonly EpochRow[];
-  readonly summary?: Record<string, any>;
+  readonly summary?: Summary;
 }
 
 /** Whether a process of this machine still exists. */
@@ -36,11 +35,10 @@ function alive(pid: number): boolean {
 }
 
 /** A run that says `running` but whose process on this host is gone has crashed. */
-function effectiveStatus(record: Record<string, any>): RunStatus {
-  const status = record['status'] as RunStatus;
-  if (status !== 'running') return status;
-  const sameHost = record['host']?.hostname === hostname();
-  return sameHost && typeof record['pid'] === 'number' && !alive(record['pid']) ? 'crashed' : 'running';
+function effectiveStatus(record: RunRecord): RunStatus {
+  if (record.status !== 'running') return record.status;
+  const sameHost = record.host?.hostname === hostname();
+  return sameHost && typeof record.pid === 'number' && !alive(record.pid) ? 'crashed' : 'running';
 }
 
 function readJsonFile(file: string, what: string): unknown {
@@ -52,20 +50,38 @@ function readJsonFile(file: string, what: string): unknown {
   }
 }
 
+/** summary.json as read back: test loss and metrics, and (classification) the confusion matrix and per-class scores. */
+export interface Summary {
+  readonly loss?: number;
+  readonly accuracy?: number;
+  readonly examples?: number;
+  readonly macroAvg?: { readonly f1?: number };
+  readonly [value: string]: unknown;
+}
+
+/**
+ * run.json checked as far as readers rely on it: an object with a status, of a format this
+ * runner reads (older formats read as they are: format 1 is the only one so far).
+ */
+function asRunRecord(value: unknown, dir: string): RunRecord {
+  const record = value as Partial<RunRecord> | null;
+  if (typeof record !== 'object' || record === null || Array.isArray(record) || typeof record.status !== 'string') {
+    throw new RunnerError(`run.json of '${dir}' is not a runner record (no status)`);
+  }
+  const format = Number(record.formatVersion);
+  if (!(format <= RUN_FORMAT)) {
+    throw new RunnerError(`'${dir}' was written by a newer runner (run format ${String(record.formatVersion)}; this runner reads up to ${RUN_FORMAT}): upgrade runner`);
+  }
+  return { ...record, backend: record.backend ?? {}, spec: record.spec ?? { file: '', overrides: [] }, stages: record.stages ?? [] } as RunRecord;
+}
+
 /** Reads a run folder without changing it; a folder that is not a run, or is unreadable, is a RunnerError (exit 2). */
 export function readRun(dir: string): RunView {
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new RunnerError(`'${dir}' is not a run folder: no such folder`);
   const runFile = join(abs, RUN_FILES.run);
   if (!existsSync(runFile)) throw new RunnerError(`'${dir}' is not a run folder: it has no run.json`);
-  const record = readJsonFile(runFile, `run.json of '${dir}'`) as Record<string, any>;
-  if (typeof record !== 'object' || record === null || typeof record['status'] !== 'string') {
-    throw new RunnerError(`run.json of '${dir}' is not a runner record (no status)`);
-  }
-  const format = Number(record['formatVersion']);
-  if (!(format <= RUN_FORMAT)) {
-    throw new RunnerError(`'${dir}' was written by a newer runner (run format ${String(record['formatVersion'])}; this runner reads up to ${RUN_FORMAT}): upgrade runner`);
-  }
+  const record = asRunRecord(readJsonFile(runFile, `run.json of '${dir}'`), dir);
   const resolvedFile = join(abs, RUN_FILES.resolved);
   let spec: Record<string, unknown> = {};
   try {
@@ -75,14 +91,14 @@ export function readRun(dir: string): RunView {
   }
   const summaryFile = join(abs, RUN_FILES.summary);
   return {
-    id: String(record['id'] ?? basename(abs)),
+    id: String(record.id ?? basename(abs)),
     dir: abs,
-    name: String(record['name'] ?? ''),
+    name: String(record.name ?? ''),
     status: effectiveStatus(record),
     record,
     spec,
     metrics: readMetrics(join(abs, RUN_FILES.metrics)),
-    summary: existsSync(summaryFile) ? (readJsonFile(summaryFile, `summary.json of '${dir}'`) as Record<string, any>) : undefined,
+    summary: existsSync(summaryFile) ? (readJsonFile(summaryFile, `summary.json of '${dir}'`) as Summary) : undefined,
   };
 }
 
@@ -103,13 +119,21 @@ function readMetrics(file: string): EpochRow[] {
 
 /** Where a run's relative data paths point from: spec.dir in run.json, else (older runs) the spec file's folder. */
 export function specDirOf(run: RunView): string {
-  const spec = run.record['spec'] as { dir?: string; file?: string } | undefined;
+  const spec = run.record.spec as RunRecord['spec'] | undefined;
   return spec?.dir ?? dirname(resolve(spec?.file ?? run.dir));
 }
 
 /** Whether a folder holds a run.json (cheap check for listings). */
 export function isRunDir(dir: string): boolean {
   return existsSync(join(dir, RUN_FILES.run));
+}
+
+/** Every run folder under `dir` (the folder itself, its children, and theirs: CI artifacts nest). */
+export function findRunDirs(dir: string, depth = 3): string[] {
+  if (!existsSync(dir)) return [];
+  if (isRunDir(dir)) return [dir];
+  if (depth === 0) return [];
+  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => findRunDirs(join(dir, e.name), depth - 1)).sort();
 }
 
 /**
@@ -134,7 +158,7 @@ export function resolveRunArgs(args: readonly string[], runsDir = 'runs'): strin
 
 function byPrefix(prefix: string, runsDir: string): string {
   const ids = existsSync(runsDir) ? readdirSync(runsDir).filter((d) => isRunDir(join(runsDir, d))) : [];
-  const hits = ids.filter((id) => id.startsWith(prefix) || id.slice(id.lastIndexOf('-') + 1).startsWith(prefix));
+  const hits = ids.filter((id) => id.startsWith(prefix) || runSuffix(id).startsWith(prefix));
   if (hits.length === 1) return join(runsDir, hits[0]!);
   if (hits.length === 0) throw new RunnerError(`'${prefix}' is neither a folder nor the start of a run id in ${runsDir}/`);
   throw new RunnerError(`'${prefix}' is ambiguous: it starts ${hits.length} run ids`, 2, hits.slice(0, 10));

@@ -4,9 +4,6 @@ import { toJson, writeFileAtomic } from '../core/files.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RunnerError } from '../core/errors.js';
 
-/** Version of the run.json layout this runner writes and reads; readers refuse newer ones. */
-export const RUN_FORMAT = 1;
-
 /** The files of a run folder; the only code that knows their names. */
 export const RUN_FILES = {
   spec: 'spec.yaml',
@@ -23,6 +20,9 @@ export const RUN_FILES = {
   /** fit's last checkpoint: state.json and the array file it names. */
   checkpoint: 'checkpoint',
 } as const;
+
+/** The random suffix that ends a run id (`20261126-142233-mnist-mlp-3f9c2a` -> `3f9c2a`): short enough to type. */
+export const runSuffix = (id: string): string => id.slice(id.lastIndexOf('-') + 1);
 
 /** `YYYYMMDD-HHMMSS` in local time. */
 export function timestamp(d: Date): string {

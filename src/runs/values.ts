@@ -9,6 +9,9 @@ export const VALUE_NAMES = [
 ] as const;
 export type ValueName = (typeof VALUE_NAMES)[number];
 
+/** Whether a name read from a file is one of the run values. */
+export const isValueName = (name: string): name is ValueName => (VALUE_NAMES as readonly string[]).includes(name);
+
 /** Computes every value a run has; missing ones (a failed run has no test.*) are left out. */
 export function runValues(run: RunView): Partial<Record<ValueName, number>> {
   const v: Partial<Record<ValueName, number>> = {};
@@ -28,10 +31,10 @@ export function runValues(run: RunView): Partial<Record<ValueName, number>> {
   const last = rows[rows.length - 1];
   for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy'] as const) put(`final.${k}`, last?.[k]);
   if (rows.length) put('epochs', rows.length);
-  if (typeof run.record['durationMs'] === 'number') put('duration', run.record['durationMs'] / 1000);
+  if (typeof run.record.durationMs === 'number') put('duration', run.record.durationMs / 1000);
   const fitSeconds = rows.reduce((a, r) => a + (r['seconds'] ?? 0), 0);
   if (rows.length) put('fit_seconds', fitSeconds);
-  const trainCount = run.record['data']?.counts?.train;
+  const trainCount = run.record.data?.counts.train;
   if (typeof trainCount === 'number' && fitSeconds > 0) put('samples_per_second', (trainCount * rows.length) / fitSeconds);
   return v;
 }

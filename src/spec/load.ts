@@ -1,12 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { basename, extname } from 'node:path';
 import { Document, LineCounter, isCollection, isMap, isSeq, parseDocument, stringify, visit } from 'yaml';
 import { RunnerError, SpecError, type SpecProblem } from '../core/errors.js';
 import { formatPath, sourceOf, type Override } from './overrides.js';
-import { checkTable } from '../data/tables/plan.js';
-import { isTable, type ExperimentSpec, type SweepSpec } from './types.js';
+import type { ExperimentSpec, SweepSpec } from './types.js';
 import { schemaProblems } from './schema-problems.js';
-import { locateProblem, semanticProblems } from './rules.js';
+import { locateProblem, type Locate } from './locate.js';
+import { semanticProblems } from './rules.js';
 import { validateAgainstSchema } from './validator.js';
 
 /** Aliases may be used, but expanding them is bounded (no "billion laughs"). */
@@ -20,10 +20,12 @@ export interface LoadedSpec {
   /** The resolved experiment without its sweep block: what a run (or a trial) uses. */
   readonly resolvedYaml: string;
   readonly sweep?: SweepSpec;
+  /** A problem at a key of the spec: located at its line, or at the --set argument that set it. */
+  problemAt(path: readonly (string | number)[], message: string): SpecProblem;
 }
 
 /** Reads, parses, overrides and validates a spec file; throws SpecError listing every problem. */
-export function loadSpec(file: string, overrides: readonly Override[] = [], specDir = dirname(resolve(file))): LoadedSpec {
+export function loadSpec(file: string, overrides: readonly Override[] = []): LoadedSpec {
   const text = readSpecText(file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
@@ -61,27 +63,11 @@ export function loadSpec(file: string, overrides: readonly Override[] = [], spec
     ? schemaProblems(errors, doc, obj, locate)
     : semanticProblems(obj as unknown as ExperimentSpec, doc, locate);
   if (problems.length) throw new SpecError(file, problems.map((p) => attributeToOverride(p, overrides)));
-  const spec = obj as unknown as ExperimentSpec;
-  if (isTable(spec.data)) checkTableOf(spec, file, specDir, doc, locate, overrides);
   const { sweep, ...experiment } = obj;
-  return { file, text, spec: experiment as unknown as ExperimentSpec, resolvedYaml: stringify(experiment), sweep: sweep as SweepSpec | undefined };
-}
-
-/**
- * A table spec is checked against the table itself: columns it names (did-you-mean, at the key's
- * line), then the cells it will use (row and column named), so that no run starts on a bad table.
- */
-function checkTableOf(spec: ExperimentSpec, file: string, specDir: string, doc: Document, locate: Locate, overrides: readonly Override[]): void {
-  const where = (key: string) => {
-    const { line } = locateProblem(doc, locate, key.split('.'), '');
-    return `${key} (${file}${line ? ` line ${line}` : ''})`;
+  return {
+    file, text, spec: experiment as unknown as ExperimentSpec, resolvedYaml: stringify(experiment), sweep: sweep as SweepSpec | undefined,
+    problemAt: (path, message) => attributeToOverride(locateProblem(doc, locate, path, message), overrides),
   };
-  const check = checkTable(spec, specDir, where);
-  if (check.keyProblems.length) {
-    throw new SpecError(file, check.keyProblems.map((p) => attributeToOverride(locateProblem(doc, locate, p.path, p.message), overrides)));
-  }
-  const n = check.valueProblems.length;
-  if (n) throw new RunnerError(`the table for ${file} has ${n} problem${n === 1 ? '' : 's'}`, 2, check.valueProblems);
 }
 
 function readSpecText(file: string): string {
@@ -103,8 +89,6 @@ function readSpecText(file: string): string {
   }
   return text;
 }
-
-type Locate = (offset: number | undefined) => { line?: number; col?: number };
 
 /** A spec is data only: explicit tags (which some loaders turn into code) are refused. */
 function explicitTags(doc: Document, locate: Locate): SpecProblem[] {

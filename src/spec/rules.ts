@@ -1,9 +1,7 @@
 import type { Document } from 'yaml';
 import type { SpecProblem } from '../core/errors.js';
-import { formatPath } from './overrides.js';
+import { locateProblem, type KeyProblem, type Locate } from './locate.js';
 import { isTable, kindOf, type ExperimentSpec } from './types.js';
-
-type Locate = (offset: number | undefined) => { line?: number; col?: number };
 
 /** Number of classes of the built-in datasets, for checks that can run before any data is read. */
 const KNOWN_CLASSES: Record<string, number> = { mnist: 10, 'fashion-mnist': 10 };
@@ -11,10 +9,21 @@ const KNOWN_CLASSES: Record<string, number> = { mnist: 10, 'fashion-mnist': 10 }
 const KNOWN_SHAPES: Record<string, number[]> = { mnist: [28, 28], 'fashion-mnist': [28, 28] };
 const IMAGE_LAYERS = ['conv2d', 'maxPooling2d', 'averagePooling2d', 'globalAveragePooling2d'];
 
-/** A problem at a key of the spec, with the line and column of its value. */
-export function locateProblem(doc: Document, locate: Locate, path: (string | number)[], message: string): SpecProblem {
-  const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-  return { path: formatPath(path), ...locate(node?.range?.[0]), message };
+/** Losses that score each class with an output of its own: the last layer needs one unit per class. */
+const PER_CLASS_LOSSES: ReadonlySet<string> = new Set(['categoricalCrossentropy', 'sparseCategoricalCrossentropy']);
+
+/**
+ * The last dense layer's units against the classes the data has (`source`: where they were
+ * counted), for losses that score each class; the one check of it, wherever the count is known:
+ * at validation for named datasets and tables, after load for IDX files.
+ */
+export function outputUnitsProblem(spec: ExperimentSpec, classes: number, source: string, hint = `; set units: ${classes}`): KeyProblem | undefined {
+  if (!PER_CLASS_LOSSES.has(spec.compile.loss)) return undefined;
+  const last = spec.model.layers.map((l, i) => [l, i] as const).filter(([l]) => 'dense' in l).pop();
+  if (!last) return undefined;
+  const units = (last[0] as { dense: { units: number } }).dense.units;
+  if (units === classes) return undefined;
+  return { path: ['model', 'layers', last[1], 'dense', 'units'], message: `the last dense layer has ${units} units but ${source} has ${classes} classes${hint}` };
 }
 
 /** Rules the schema cannot express: combinations of keys that would fail later, mid-run. */
@@ -64,14 +73,8 @@ export function semanticProblems(spec: ExperimentSpec, doc: Document, locate: Lo
 
   const oneHot = oneHots[0] ? (preprocess[oneHots[0][1]] as { oneHot: { numClasses?: number } }).oneHot : undefined;
   const classes = oneHot?.numClasses ?? (data.dataset ? KNOWN_CLASSES[data.dataset] : undefined);
-  const layers = spec.model.layers;
-  const lastDense = layers.map((l, i) => [l, i] as const).filter(([l]) => kindOf(l) === 'dense').pop();
-  if (classes !== undefined && lastDense && compile.loss.includes('ategoricalCrossentropy')) {
-    const units = (lastDense[0] as { dense: { units: number } }).dense.units;
-    if (units !== classes) {
-      at(['model', 'layers', lastDense[1], 'dense', 'units'], `the last dense layer has ${units} units but the data has ${classes} classes; set units: ${classes}`);
-    }
-  }
+  const units = classes === undefined ? undefined : outputUnitsProblem(spec, classes, 'the data');
+  if (units) at([...units.path], units.message);
   imageLayerInputs(spec, at);
   return problems;
 }

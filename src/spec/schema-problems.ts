@@ -1,10 +1,10 @@
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import { isMap, isScalar, type Document } from 'yaml';
 import type { SpecProblem } from '../core/errors.js';
+import type { Locate } from './locate.js';
 import { formatPath } from './overrides.js';
 import { didYouMean } from '../core/suggest.js';
 
-type Locate = (offset: number | undefined) => { line?: number; col?: number };
 type Path = (string | number)[];
 interface SchemaNode { type?: string; title?: string; properties?: Record<string, unknown>; pattern?: string; maxProperties?: number }
 

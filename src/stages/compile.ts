@@ -1,6 +1,6 @@
 import * as tf from '../backend/tf.js';
 import { createOptimizer } from '../train/optimizer.js';
-import type { Stage, StageContext } from './stage.js';
+import type { RunnerStage, StageContext } from './stage.js';
 import type { ModelOutput } from './types.js';
 
 /**
@@ -28,10 +28,10 @@ export function checkTrainable(model: tf.LayersModel, backend: string): void {
 }
 
 /** Attaches loss, metrics and the run's one optimizer (which fit steps) to the built model, after checking the backend can train it. */
-export const compile: Stage<ModelOutput, { build: ModelOutput }> = {
+export const compile: RunnerStage<'compile', 'build'> = {
   name: 'compile',
   needs: ['build'],
-  async run({ build: { model } }, ctx: StageContext) {
+  async run({ build: { model } }, ctx) {
     checkTrainable(model, tf.getBackend());
     const { loss, optimizer, metrics } = ctx.spec.compile;
     // tfjs-layers knows 'recall' only as a function.

@@ -1,5 +1,5 @@
 import { RUN_FILES } from '../runs/run-dir.js';
-import type { Stage, StageContext } from './stage.js';
+import type { RunnerStage, StageContext } from './stage.js';
 import { evaluateSplit } from '../train/batches.js';
 import type { FitOutput } from './types.js';
 import type { Prepared, Split } from '../data/prepared.js';
@@ -55,10 +55,10 @@ export function regressionScores(truth: Float32Array, predicted: Float32Array): 
 }
 
 /** Scores the trained model on the test split and writes summary.json. */
-export const evaluate: Stage<Record<string, unknown>, { fit: FitOutput; normalize: Prepared }> = {
+export const evaluate: RunnerStage<'evaluate', 'fit' | 'normalize'> = {
   name: 'evaluate',
   needs: ['fit', 'normalize'],
-  async run({ fit: { model, history, stoppedEarly, bestEpoch }, normalize: data }, ctx: StageContext) {
+  async run({ fit: { model, history, stoppedEarly, bestEpoch }, normalize: data }, ctx) {
     const { metrics, batchSize } = ctx.spec.evaluate;
     const { test, inputShape, targetShape, numClasses, classNames } = data;
     if (test.count === 0) throw new Error('the test split is empty');

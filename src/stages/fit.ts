@@ -2,10 +2,10 @@ import * as tf from '../backend/tf.js';
 import { sizeOf } from '../data/features.js';
 import { saveModel } from '../model/io.js';
 import { RUN_FILES } from '../runs/run-dir.js';
-import type { Stage, StageContext } from './stage.js';
+import type { RunnerStage, StageContext } from './stage.js';
 import { saveCheckpoint, type Checkpoint, type Cursor } from '../train/checkpoint.js';
 import { learningRateAt } from '../train/lr-schedule.js';
-import { globalRandomState, restoreGlobalRandom, shuffleInPlace, shuffleRandom } from '../core/random.js';
+import { shuffleInPlace, shuffleRandom } from '../core/random.js';
 import { createTrainer, type Trainer } from '../train/trainer.js';
 import { type NamedArray } from '../train/types.js';
 import { evaluateSplit, fillBatch } from '../train/batches.js';
@@ -74,10 +74,10 @@ async function trainEpoch(trainer: Trainer, data: Prepared, order: Uint32Array, 
 }
 
 /** Trains epoch by epoch from typed-array batches; writes metrics.jsonl and checkpoints each epoch, the model at the end. */
-export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }> = {
+export const fit: RunnerStage<'fit', 'compile' | 'normalize'> = {
   name: 'fit',
   needs: ['compile', 'normalize'],
-  async run({ compile: { model }, normalize: data }, ctx: StageContext) {
+  async run({ compile: { model }, normalize: data }, ctx) {
     const { epochs, batchSize, shuffle, earlyStopping, lrSchedule, checkpoint: every } = ctx.spec.train;
     const trainer = createTrainer(model);
     ctx.annotate('trainer', trainer.kind);
@@ -97,7 +97,7 @@ export const fit: Stage<FitOutput, { compile: ModelOutput; normalize: Prepared }
     const boundary = (epoch: number): Cursor => ({ epoch, step: 0, sums: [], order: order.slice() });
     const checkpoint = async (reason: Checkpoint['reason'], at: Cursor) => {
       if (every === 'none') return;
-      const global = globalRandomState();
+      const global = ctx.random?.state();
       saveCheckpoint(ctx.runDir.file(RUN_FILES.checkpoint), {
         reason, cursor: at, weights: snapshot(model), optimizer: await trainer.getState(), ...(best ? { best } : {}),
         random: { shuffle: rng.state(), ...(global ? { global } : {}) },
@@ -167,7 +167,7 @@ async function resumeFrom(cp: Checkpoint, model: tf.LayersModel, trainer: Traine
   setWeights(model, cp.weights);
   if (cp.optimizer.missing) ctx.log.warn(`the checkpoint has no optimizer state (${cp.optimizer.missing}); the optimizer starts afresh, so the result will differ from an uninterrupted run`);
   await trainer.setState(cp.optimizer);
-  if (cp.random.global) restoreGlobalRandom(cp.random.global);
+  if (cp.random.global) ctx.random?.restore(cp.random.global);
   if (trackers.stopper && cp.earlyStopping?.stopper) trackers.stopper.restore(cp.earlyStopping.stopper);
   if (trackers.tracker && trackers.tracker !== trackers.stopper && cp.earlyStopping?.best) trackers.tracker.restore(cp.earlyStopping.best);
   const history = ctx.runDir.readJsonl<EpochLogs>(RUN_FILES.metrics).filter((l) => l.epoch < cp.cursor.epoch);

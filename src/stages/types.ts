@@ -9,3 +9,6 @@ export interface FitOutput {
   readonly stoppedEarly: boolean;
   readonly bestEpoch?: number;
 }
+
+/** What evaluate writes to summary.json: test loss and metrics, and the confusion matrix and per-class scores it was asked for. */
+export type TestSummary = Record<string, unknown>;

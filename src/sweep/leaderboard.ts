@@ -1,12 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { csv, markdownTable, textTable } from '../results/tables.js';
 import { RunnerError } from '../core/errors.js';
-import { isRunDir, readRun, type RunView } from '../runs/reader.js';
-import { runValues, type ValueName } from '../runs/values.js';
-
-/** What `runner sweep` records in each trial's run.json. */
-export interface SweepMeta { id: string; metric: ValueName; goal: 'maximize' | 'minimize'; params: Record<string, unknown> }
+import { findRunDirs, readRun, type RunView } from '../runs/reader.js';
+import { isValueName, runValues } from '../runs/values.js';
 
 /** One variant: its parameters and the metric over its seeds. */
 export interface LeaderboardRow {
@@ -32,14 +27,6 @@ export interface Leaderboard {
   failed: { trial: string; run: string; status: string; error: string; params: Record<string, unknown>; seed: number }[];
 }
 
-/** Every run folder under `dir` (the folder itself, its children, and theirs: CI artifacts nest). */
-export function findRunDirs(dir: string, depth = 3): string[] {
-  if (!existsSync(dir)) return [];
-  if (isRunDir(dir)) return [dir];
-  if (depth === 0) return [];
-  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => findRunDirs(join(dir, e.name), depth - 1)).sort();
-}
-
 /** Sample mean and standard deviation (n - 1; 0 for one value). */
 function stats(xs: number[]): { mean: number; std: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -49,32 +36,33 @@ function stats(xs: number[]): { mean: number; std: number } {
 
 /** Groups a sweep's trial runs by variant (everything but the seed) and ranks them by the sweep metric. */
 export function buildLeaderboard(runs: readonly RunView[]): Leaderboard {
-  const trialRuns = runs.filter((r) => r.record['sweep']);
+  const trialRuns = runs.filter((r) => r.record.sweep);
   if (trialRuns.length === 0) throw new RunnerError('no sweep trials found: these run folders were not made by runner sweep');
-  const metas = trialRuns.map((r) => r.record['sweep'] as SweepMeta);
+  const metas = trialRuns.map((r) => r.record.sweep!);
   const ids = [...new Set(metas.map((m) => m.id))];
   if (ids.length > 1) throw new RunnerError(`these runs belong to ${ids.length} different sweeps (${ids.join(', ')}); report one sweep at a time`);
   const { metric, goal } = metas[0]!;
+  if (!isValueName(metric)) throw new RunnerError(`the trials of sweep ${ids[0]} rank by '${metric}', which is not a run value (run.json edited by hand?)`);
   // Latest run of each trial; a completed run wins over later failed retries of the same trial.
   const byTrial = new Map<string, RunView>();
-  for (const r of [...trialRuns].sort((a, b) => String(a.record['startedAt']).localeCompare(String(b.record['startedAt'])))) {
-    const prev = byTrial.get(r.record['specHash']);
-    if (!prev || prev.status !== 'completed' || r.status === 'completed') byTrial.set(r.record['specHash'], r);
+  for (const r of [...trialRuns].sort((a, b) => String(a.record.startedAt).localeCompare(String(b.record.startedAt)))) {
+    const prev = byTrial.get(r.record.specHash);
+    if (!prev || prev.status !== 'completed' || r.status === 'completed') byTrial.set(r.record.specHash, r);
   }
   const groups = new Map<string, RunView[]>();
   const failed: Leaderboard['failed'] = [];
   for (const [trial, r] of byTrial) {
     const value = runValues(r)[metric];
     if (r.status !== 'completed' || value === undefined) {
-      failed.push({ trial, run: r.id, status: r.status, error: String(r.record['error']?.message ?? `no ${metric}`), params: (r.record['sweep'] as SweepMeta).params, seed: r.record['seed'] });
+      failed.push({ trial, run: r.id, status: r.status, error: String(r.record.error?.message ?? `no ${metric}`), params: r.record.sweep!.params, seed: r.record.seed });
       continue;
     }
-    groups.set(r.record['variantHash'], [...(groups.get(r.record['variantHash']) ?? []), r]);
+    groups.set(r.record.variantHash, [...(groups.get(r.record.variantHash) ?? []), r]);
   }
   const rows = [...groups.entries()].map(([variant, rs]): LeaderboardRow => {
-    const sorted = [...rs].sort((a, b) => a.record['seed'] - b.record['seed']);
+    const sorted = [...rs].sort((a, b) => a.record.seed - b.record.seed);
     const values = sorted.map((r) => runValues(r)[metric]!);
-    return { rank: 0, variant, params: (sorted[0]!.record['sweep'] as SweepMeta).params, seeds: sorted.map((r) => r.record['seed']), n: values.length, ...stats(values), min: Math.min(...values), max: Math.max(...values), runs: sorted.map((r) => r.id) };
+    return { rank: 0, variant, params: sorted[0]!.record.sweep!.params, seeds: sorted.map((r) => r.record.seed), n: values.length, ...stats(values), min: Math.min(...values), max: Math.max(...values), runs: sorted.map((r) => r.id) };
   });
   rows.sort((a, b) => (goal === 'maximize' ? b.mean - a.mean : a.mean - b.mean) || a.variant.localeCompare(b.variant));
   rows.forEach((r, i) => (r.rank = i + 1));

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import seedrandom from 'seedrandom';
 import { LineCounter, parseDocument } from 'yaml';
 import { RunnerError, SpecError, type SpecProblem } from '../core/errors.js';
+import { dataKind } from '../data/kinds.js';
+import { DataSession } from '../data/session.js';
 import { loadSpec } from '../spec/load.js';
 import type { Override } from '../spec/overrides.js';
 import type { SweepSpec, SweepValues } from '../spec/types.js';
@@ -51,6 +54,10 @@ function sample(sweep: SweepSpec): Combo[] {
 /** Expands the spec's sweep block into validated trials; every problem of every trial is reported at once (exit 2). */
 export function planSweep(file: string): SweepPlan {
   const base = loadSpec(file);
+  // Every trial's data is checked as runner run would, the files read once for all of them.
+  const session = new DataSession();
+  const specDir = dirname(resolve(file));
+  dataKind(base.spec.data).check(base, specDir, session);
   if (!base.sweep) throw new RunnerError(`${file} has no sweep: block`, 2, ['add sweep: {parameters: {key.path: [values...]}} or use runner run']);
   const sweep = base.sweep;
   const lines = parameterLines(file);
@@ -70,7 +77,9 @@ export function planSweep(file: string): SweepPlan {
     for (const seed of seeds) {
       const overrides = [...Object.entries(combo).map(([k, v]) => toOverride(k, v, `sweep.parameters.${k}${lines[k] ? ` (line ${lines[k]})` : ''}`)), toOverride('seed', seed, 'sweep.seeds')];
       try {
-        const { spec } = loadSpec(file, overrides);
+        const loaded = loadSpec(file, overrides);
+        dataKind(loaded.spec.data).check(loaded, specDir, session);
+        const { spec } = loaded;
         const hash = specHash(spec);
         if (!trials.has(hash)) trials.set(hash, { hash, variant: variantHash(spec), overrides, params: combo, seed: spec.seed });
       } catch (err) {

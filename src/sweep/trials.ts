@@ -1,23 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { toJson, writeFileAtomic } from '../core/files.js';
-import { findRunDirs, buildLeaderboard, formatLeaderboard, type Leaderboard, type SweepMeta } from './leaderboard.js';
-import { readRun, type RunView } from '../runs/reader.js';
+import { EXIT } from '../core/errors.js';
+import { writeFileAtomic } from '../core/files.js';
+import { trialLog, writeSweepJson, type PlannedTrial, type TrialOutcome, type TrialState } from './folder.js';
+import { buildLeaderboard, formatLeaderboard, type Leaderboard } from './leaderboard.js';
+import { findRunDirs, readRun, type RunView } from '../runs/reader.js';
 import type { Override } from '../spec/overrides.js';
-import type { ValueName } from '../runs/values.js';
 import { shardOf, type SweepPlan, type Trial } from './plan.js';
 
 const BIN = fileURLToPath(new URL('../../bin/runner.js', import.meta.url));
-
-export type TrialState = 'done' | 'todo' | 'other shard';
-
-/** A trial with where it stands: already completed here, to run, or another shard's. */
-export interface PlannedTrial { trial: Trial; shard: number; state: TrialState; previous?: RunView }
-
-/** What happened to one trial this time. */
-export interface TrialOutcome { trial: Trial; status: 'completed' | 'failed' | 'interrupted' | 'skipped'; run?: string; error?: string }
 
 export interface SweepOptions {
   readonly out: string;
@@ -41,7 +34,7 @@ export function triage(plan: SweepPlan, opts: Pick<SweepOptions, 'out' | 'shard'
   const existing = new Map<string, RunView>();
   for (const dir of findRunDirs(sweepDir(plan, opts.out), 1)) {
     const run = readRun(dir);
-    const hash = run.record['specHash'] as string;
+    const hash = run.record.specHash;
     if (run.status === 'completed' || !existing.has(hash)) existing.set(hash, run);
   }
   return plan.trials.map((trial) => {
@@ -63,7 +56,6 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<{ o
   opts.signal?.addEventListener('abort', () => stop.abort());
   const record = () => writeSweepJson(dir, plan, planned, outcomes);
   record();
-  const meta = (t: Trial): SweepMeta => ({ id: plan.id, metric: plan.sweep.metric.name as ValueName, goal: plan.sweep.metric.goal, params: t.params });
 
   let next = 0;
   const worker = async () => {
@@ -71,7 +63,7 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<{ o
       const { trial } = todo[next++]!;
       const label = `[${next}/${todo.length} ${trial.hash}]`;
       opts.onEvent?.(`${label} start ${describeTrial(trial)}`);
-      const outcome = await runTrial(plan, trial, dir, meta(trial), opts, stop.signal);
+      const outcome = await runTrial(plan, trial, dir, opts, stop.signal);
       outcomes.set(trial.hash, outcome);
       record();
       opts.onEvent?.(`${label} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}${outcome.run ? ` (${outcome.run})` : ''}`);
@@ -82,7 +74,7 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<{ o
   for (const p of todo) if (!outcomes.has(p.trial.hash)) outcomes.set(p.trial.hash, { trial: p.trial, status: 'skipped' });
   record();
 
-  const runs = findRunDirs(dir, 1).map(readRun).filter((r) => r.record['sweep']?.id === plan.id);
+  const runs = findRunDirs(dir, 1).map(readRun).filter((r) => r.record.sweep?.id === plan.id);
   const leaderboard = runs.length ? buildLeaderboard(runs) : undefined;
   if (leaderboard) {
     writeFileAtomic(join(dir, 'leaderboard.json'), `${JSON.stringify(leaderboard, null, 2)}\n`);
@@ -97,29 +89,23 @@ export function describeTrial(t: Trial): string {
   return t.overrides.map((o) => `${key(o)}=${JSON.stringify(o.value)}`).join(' ');
 }
 
-/** One trial: `runner run` in a child process (arguments as an array, no shell). */
-async function runTrial(plan: SweepPlan, trial: Trial, dir: string, meta: SweepMeta, { backend, noCache }: SweepOptions, signal: AbortSignal): Promise<TrialOutcome> {
-  const args = [BIN, 'run', plan.file, ...trial.overrides.flatMap((o) => ['--set', o.text]), '--out', dir, '--sweep-meta', JSON.stringify(meta)];
+/**
+ * One trial: `runner run` in a child process (arguments as an array, no shell), its output kept in
+ * logs/<trial>.log. What happened is read from the run folder it wrote (the one whose run.json
+ * names this trial and the child's pid), never from its output.
+ */
+async function runTrial(plan: SweepPlan, trial: Trial, dir: string, { backend, noCache }: SweepOptions, signal: AbortSignal): Promise<TrialOutcome> {
+  const args = [BIN, 'run', plan.file, ...trial.overrides.flatMap((o) => ['--set', o.text]), '--out', dir, '--sweep-trial', trial.hash];
   if (backend) args.push('--backend', backend);
   if (noCache) args.push('--no-cache');
-  const child = await execa('node', args, { reject: false, cancelSignal: signal, env: { FORCE_COLOR: '0' } });
-  const runPath = /run: (\S+) \(status/.exec(`${child.stdout}\n${child.stderr}`)?.[1];
-  const run = runPath?.split('/').pop();
-  if (child.exitCode === 0) return { trial, status: 'completed', run };
-  if (child.isCanceled || child.exitCode === 130 || signal.aborted) return { trial, status: 'interrupted', run };
-  const error = child.stderr.split('\n').filter((l) => l.startsWith('runner: ') && !l.includes('warning:')).pop()?.replace(/^runner: /, '') ?? `exit code ${child.exitCode}`;
-  return { trial, status: 'failed', run, error };
-}
-
-function writeSweepJson(dir: string, plan: SweepPlan, planned: readonly PlannedTrial[], outcomes: Map<string, TrialOutcome>): void {
-  const trials = planned.map((p) => {
-    const o = outcomes.get(p.trial.hash);
-    return {
-      trial: p.trial.hash, variant: p.trial.variant, shard: p.shard, params: p.trial.params, seed: p.trial.seed,
-      status: o?.status ?? (p.state === 'done' ? 'completed' : p.state === 'other shard' ? 'other shard' : 'pending'),
-      run: o?.run ?? p.previous?.id ?? null,
-      ...(o?.error ? { error: o.error } : {}),
-    };
-  });
-  writeFileAtomic(join(dir, 'sweep.json'), `${toJson({ formatVersion: 1, id: plan.id, spec: plan.file, method: plan.sweep.method, metric: plan.sweep.metric, trials })}\n`);
+  const log = trialLog(dir, trial.hash);
+  mkdirSync(dirname(log), { recursive: true });
+  const subprocess = execa('node', args, { reject: false, cancelSignal: signal, env: { FORCE_COLOR: '0' }, stdin: 'ignore', stdout: { file: log }, stderr: { file: log, append: true } });
+  const child = await subprocess;
+  const run = findRunDirs(dir, 1).map(readRun).find((r) => r.record.sweep?.trial === trial.hash && r.record.pid === subprocess.pid);
+  if (run?.status === 'completed' && child.exitCode === 0) return { trial, status: 'completed', run: run.id };
+  if (child.isCanceled || child.exitCode === EXIT.interrupted || signal.aborted || run?.status === 'interrupted') return { trial, status: 'interrupted', run: run?.id };
+  const error = run?.record.error ? `stage '${run.record.error.stage}' failed: ${run.record.error.message}`
+    : `exit code ${child.exitCode ?? child.signal} ${run ? `with run status ${run.status}` : 'before its run folder was written'}; see ${relative(process.cwd(), log) || log}`;
+  return { trial, status: 'failed', run: run?.id, error };
 }

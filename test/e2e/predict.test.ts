@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictCommand } from '../../src/commands/predict.js';
-import { runExperiment } from '../../src/commands/run.js';
+import { runCommand } from '../../src/commands/run.js';
 import { encodeIdx } from '../../src/data/images/idx.js';
 import { loadModel } from '../../src/model/io.js';
 import { evaluateSplit } from '../../src/train/batches.js';
@@ -38,7 +38,7 @@ describe('runner predict on an image run', () => {
   let expected: Int32Array;
   let digits: Uint8Array;
   beforeAll(async () => {
-    const run = await runExperiment({ spec: join(FIXTURES, 'tiny-mlp.yaml'), out: join(work, 'runs'), backend: 'cpu' });
+    const run = await runCommand({ spec: join(FIXTURES, 'tiny-mlp.yaml'), out: join(work, 'runs'), backend: 'cpu' });
     runDir = run.runDir;
     // The model's own evaluation of the test split: the classes predict must give for the same digits.
     const ctx = tinyContext();
@@ -96,7 +96,7 @@ describe('runner predict on an image run', () => {
 
 describe('runner predict on table runs', () => {
   it('names the species of penguin rows (CLI, --json) and warns about a category training never saw', async () => {
-    const run = await runExperiment({ spec: join(EXPERIMENTS, 'penguins-mlp.yaml'), set: ['train.epochs=15'], out: join(work, 'runs') });
+    const run = await runCommand({ spec: join(EXPERIMENTS, 'penguins-mlp.yaml'), set: ['train.epochs=15'], out: join(work, 'runs') });
     const rows = join(work, 'penguins.csv');
     writeFileSync(rows, 'Species,Island,Beak Length (mm),Beak Depth (mm),Flipper Length (mm),Body Mass (g),Sex\nAdelie,Torgersen,39.1,18.7,181,3750,MALE\nGentoo,Biscoe,46.1,13.2,211,4500,FEMALE\nChinstrap,Dream,49.7,18.6,195,3600,\nAdelie,Atlantis,38,18,185,3500,FEMALE\n');
     const r = await execa('node', [BIN, 'predict', run.runDir, rows, '--json'], { cwd: work, reject: false });
@@ -113,7 +113,7 @@ describe('runner predict on table runs', () => {
   });
 
   it('predicts miles per gallon for car rows (regression: a value)', async () => {
-    const run = await runExperiment({ spec: join(EXPERIMENTS, 'cars-regression.yaml'), set: ['train.epochs=30'], out: join(work, 'runs') });
+    const run = await runCommand({ spec: join(EXPERIMENTS, 'cars-regression.yaml'), set: ['train.epochs=30'], out: join(work, 'runs') });
     const cars = JSON.parse(readFileSync(join(EXPERIMENTS, '../node_modules/vega-datasets/data/cars.json'), 'utf8')) as Record<string, unknown>[];
     const file = join(work, 'cars.json');
     const sample = cars.filter((c) => c['Horsepower'] !== null && c['Miles_per_Gallon'] !== null).slice(0, 5);

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reproduceCommand } from '../../src/commands/reproduce.js';
-import { runExperiment } from '../../src/commands/run.js';
+import { runCommand } from '../../src/commands/run.js';
 import { readRun } from '../../src/runs/reader.js';
 import { verifyRuns } from '../../src/results/verify.js';
-import { FIXTURES, readJson } from '../helpers.js';
+import { FIXTURES, readJson, interruptOn } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'runner-reproduce-'));
@@ -16,7 +16,7 @@ const TINY = join(FIXTURES, 'tiny-mlp.yaml');
 
 describe.each(['cpu', 'wasm'] as const)('runner reproduce --verify on %s', (backend) => {
   it('reruns into a new folder on the same backend and confirms bitwise identity', async () => {
-    const original = await runExperiment({ spec: TINY, set: ['train.epochs=3'], out: join(work, backend), backend });
+    const original = await runCommand({ spec: TINY, set: ['train.epochs=3'], out: join(work, backend), backend });
     const warnings: string[] = [];
     const r = await reproduceCommand({ run: original.runDir, verify: true, warn: (m) => warnings.push(m) });
     expect(r.exitCode).toBe(0);
@@ -31,7 +31,7 @@ describe.each(['cpu', 'wasm'] as const)('runner reproduce --verify on %s', (back
 
 describe('differences', () => {
   it('reports every difference, and exits 1, when resolved.yaml was changed by hand', async () => {
-    const original = await runExperiment({ spec: TINY, set: ['train.epochs=2'], out: join(work, 'edit'), backend: 'cpu' });
+    const original = await runCommand({ spec: TINY, set: ['train.epochs=2'], out: join(work, 'edit'), backend: 'cpu' });
     const copy = join(work, 'edited-run');
     cpSync(original.runDir, copy, { recursive: true });
     const resolved = join(copy, 'resolved.yaml');
@@ -47,7 +47,7 @@ describe('differences', () => {
   });
 
   it('accepts another backend within a tolerance, warning first that the backend differs', async () => {
-    const original = await runExperiment({ spec: TINY, set: ['train.epochs=2'], out: join(work, 'tol'), backend: 'wasm' });
+    const original = await runCommand({ spec: TINY, set: ['train.epochs=2'], out: join(work, 'tol'), backend: 'wasm' });
     const warnings: string[] = [];
     const strict = await reproduceCommand({ run: original.runDir, verify: true, backend: 'cpu', warn: (m) => warnings.push(m) });
     expect(warnings.join('\n')).toContain('the original run used the wasm backend; this one asks for cpu');
@@ -62,7 +62,7 @@ describe('differences', () => {
   });
 
   it('refuses to verify a run that did not complete (CLI, exit 2)', async () => {
-    const cut = await runExperiment({ spec: TINY, out: join(work, 'cut'), signal: AbortSignal.abort() });
+    const cut = await runCommand({ spec: TINY, out: join(work, 'cut'), interrupt: interruptOn(AbortSignal.abort()) });
     expect(cut.status).toBe('interrupted');
     const r = await execa('node', [BIN, 'reproduce', cut.runDir, '--verify'], { cwd: work, reject: false });
     expect(r.exitCode).toBe(2);

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resumeCommand } from '../../src/commands/resume.js';
-import { runExperiment, type RunOutcome } from '../../src/commands/run.js';
-import { silentProgress } from '../../src/cli/progress.js';
+import { runCommand } from '../../src/commands/run.js';
+import type { RunOutcome } from '../../src/pipeline/run.js';
+import { silentProgress } from '../../src/stages/stage.js';
 import { RunnerError } from '../../src/core/errors.js';
 import type { Progress } from '../../src/stages/stage.js';
-import { FIXTURES, readJson } from '../helpers.js';
+import { FIXTURES, readJson, interruptOn } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'runner-resume-'));
@@ -60,10 +61,10 @@ describe.each(['cpu', 'wasm'] as const)('interrupt and resume on %s', (backend) 
     { name: 'mid-epoch with SGD and Nesterov momentum', epoch: 3, batches: 5, optimizer: ['compile.optimizer={"sgd":{"learningRate":0.1,"momentum":0.9,"nesterov":true}}'] },
   ])('ends $name exactly as the uninterrupted run', async ({ epoch, batches, optimizer }) => {
     const set = [...SET, ...optimizer];
-    whole = await runExperiment({ spec: TINY, set, out, backend, progress: silentProgress });
+    whole = await runCommand({ spec: TINY, set, out, backend, progress: silentProgress });
     expect(whole.status).toBe('completed');
     const controller = new AbortController();
-    const cut = await runExperiment({ spec: TINY, set, out, backend, progress: abortAt(epoch, batches, controller), signal: controller.signal });
+    const cut = await runCommand({ spec: TINY, set, out, backend, progress: abortAt(epoch, batches, controller), interrupt: interruptOn(controller.signal) });
     expect(cut.status).toBe('interrupted');
     expect(cut.exitCode).toBe(130);
     const state = readJson(join(cut.runDir, 'checkpoint', 'state.json')) as { reason: string; cursor: { epoch: number; step: number } };
@@ -87,7 +88,7 @@ describe('checkpoints', () => {
 
   it('writes none with train.checkpoint none, and resume then says there is nothing to resume from (exit 2)', async () => {
     const controller = new AbortController();
-    const cut = await runExperiment({ spec: TINY, set: ['train.checkpoint=none', 'train.epochs=3'], out, progress: abortAt(2, 2, controller), signal: controller.signal });
+    const cut = await runCommand({ spec: TINY, set: ['train.checkpoint=none', 'train.epochs=3'], out, progress: abortAt(2, 2, controller), interrupt: interruptOn(controller.signal) });
     expect(cut.status).toBe('interrupted');
     expect(existsSync(join(cut.runDir, 'checkpoint'))).toBe(false);
     const err = await resumeCommand({ run: cut.runDir }).catch((e: unknown) => e);
@@ -97,7 +98,7 @@ describe('checkpoints', () => {
   });
 
   it('keeps only the latest checkpoint, every N epochs', async () => {
-    const run = await runExperiment({ spec: TINY, set: ['train.checkpoint=2', 'train.epochs=5'], out });
+    const run = await runCommand({ spec: TINY, set: ['train.checkpoint=2', 'train.epochs=5'], out });
     const files = readdirSync(join(run.runDir, 'checkpoint'));
     expect(files.filter((f) => f.startsWith('arrays-'))).toHaveLength(1);
     expect((readJson(join(run.runDir, 'checkpoint', 'state.json')) as { cursor: { epoch: number } }).cursor.epoch).toBe(5);
@@ -105,14 +106,14 @@ describe('checkpoints', () => {
 
   it('refuses a damaged checkpoint and a completed run, naming what is wrong', async () => {
     const controller = new AbortController();
-    const cut = await runExperiment({ spec: TINY, set: ['train.epochs=3'], out, progress: abortAt(2, 2, controller), signal: controller.signal });
+    const cut = await runCommand({ spec: TINY, set: ['train.epochs=3'], out, progress: abortAt(2, 2, controller), interrupt: interruptOn(controller.signal) });
     const dir = join(cut.runDir, 'checkpoint');
     const arrays = readdirSync(dir).find((f) => f.startsWith('arrays-'))!;
     const bytes = readFileSync(join(dir, arrays));
     bytes[100] = bytes[100]! ^ 0xff;
     writeFileSync(join(dir, arrays), bytes);
     await expect(resumeCommand({ run: cut.runDir })).rejects.toThrow('does not match its sha256');
-    const done = await runExperiment({ spec: TINY, out });
+    const done = await runCommand({ spec: TINY, out });
     await expect(resumeCommand({ run: done.runDir })).rejects.toThrow('has already completed');
   });
 });

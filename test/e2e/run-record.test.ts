@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveDataset } from '../../src/data/images/resolve.js';
+import { DataSession } from '../../src/data/session.js';
 import { FIXTURES, readJson } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
@@ -73,7 +73,7 @@ describe('a second Ctrl-C', () => {
 describe('fashion-mnist from the Debian package', () => {
   const installed = existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz');
   it.runIf(installed)('reads the full 70,000 images with their class names', async () => {
-    const ds = await resolveDataset({ dataset: 'fashion-mnist', download: false, allowEmbedded: true, validationSplit: 0 }, work, { warn: () => {}, info: () => {} });
+    const ds = await new DataSession().images.resolve({ dataset: 'fashion-mnist', download: false, allowEmbedded: true, validationSplit: 0 }, work, { warn: () => {}, info: () => {} });
     expect(ds.source.kind).toBe('system');
     expect([ds.train.count, ds.test.count]).toEqual([60_000, 10_000]);
     expect(ds.exampleShape).toEqual([28, 28]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitEncoder } from '../../src/data/tables/encoder.js';
-import { checkTable } from '../../src/data/tables/plan.js';
+import { Tables } from '../../src/data/tables/plan.js';
 import { splitTable } from '../../src/data/tables/split.js';
 import { numberOf } from '../../src/data/tables/table.js';
 import { loadSpec } from '../../src/spec/load.js';
@@ -39,7 +39,7 @@ describe('experiments/penguins-mlp.yaml (categorical features, missing values fi
 
   it('stores the fill values and standardization statistics of the training rows only', () => {
     const { spec } = loadSpec(join(EXPERIMENTS, 'penguins-mlp.yaml'));
-    const check = checkTable(spec, EXPERIMENTS);
+    const check = new Tables().check(spec, EXPERIMENTS);
     const { train } = splitTable(check.tables, check.plan!, spec.data as TableDataSpec, spec.seed);
     const stored = (readJson(join(dir, 'preprocess.json')) as { table: ReturnType<typeof fitEncoder> }).table;
     const j = check.plan!.features.findIndex((f) => f.name === 'Body Mass (g)');

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { executeStages, type StageRecord } from '../../src/pipeline/execute.js';
+import { executeStages } from '../../src/pipeline/execute.js';
+import { planStages } from '../../src/pipeline/graph.js';
+import { type StageRecord } from '../../src/runs/record.js';
 import type { Stage } from '../../src/stages/stage.js';
 
 /** A fake stage that records its call and returns (or throws) what it is told. */
@@ -22,7 +24,7 @@ describe('executeStages', () => {
       fake('one', [], calls, () => 1),
       fake('two', [], calls, () => 2),
     ];
-    const result = await executeStages(stages, null);
+    const result = await executeStages(planStages(stages), null);
     expect(calls).toEqual(['one', 'two', 'sum']);
     expect(result.status).toBe('completed');
     expect(result.outputs.get('sum')).toBe(3);
@@ -40,7 +42,7 @@ describe('executeStages', () => {
       fake('report', ['evaluate'], calls, () => 'html'),
       fake('stats', ['load'], calls, () => 'stats'),
     ];
-    const result = await executeStages(stages, null);
+    const result = await executeStages(planStages(stages), null);
     expect(calls).toEqual(['load', 'fit', 'stats']);
     expect(result.status).toBe('failed');
     expect(result.failed?.stage).toBe('fit');
@@ -52,7 +54,7 @@ describe('executeStages', () => {
   });
 
   it('records a non-Error throw as readable text', async () => {
-    const result = await executeStages([fake('a', [], [], () => { throw { code: 42 }; })], null);
+    const result = await executeStages(planStages([fake('a', [], [], () => { throw { code: 42 }; })]), null);
     expect(result.stages[0]!.error).toBe('{"code":42}');
   });
 
@@ -60,7 +62,7 @@ describe('executeStages', () => {
     const snapshots: string[] = [];
     let t = 1000;
     const clock = () => (t += 5);
-    const result = await executeStages([fake('a', [], [], () => 1), fake('b', ['a'], [], () => 2)], null,
+    const result = await executeStages(planStages([fake('a', [], [], () => 1), fake('b', ['a'], [], () => 2)]), null,
       (records: readonly StageRecord[]) => snapshots.push(records.map((r) => `${r.name}:${r.status}`).join(',')), clock);
     expect(snapshots).toEqual(['a:pending,b:pending', 'a:running,b:pending', 'a:done,b:pending', 'a:done,b:running', 'a:done,b:done']);
     expect(result.stages.map((r) => r.durationMs)).toEqual([5, 5]);
@@ -68,7 +70,7 @@ describe('executeStages', () => {
 
   it('rejects a cyclic graph before running anything', async () => {
     const calls: string[] = [];
-    await expect(executeStages([fake('a', ['b'], calls, () => 1), fake('b', ['a'], calls, () => 1)], null)).rejects.toThrow('cycle');
+    expect(() => planStages([fake('a', ['b'], calls, () => 1), fake('b', ['a'], calls, () => 1)])).toThrow('cycle');
     expect(calls).toEqual([]);
   });
 });

@@ -21,6 +21,6 @@ describe('build', () => {
 
   it('refuses an output that does not match the classes found in the data (idx files), before training', async () => {
     await expect(build.run({ normalize: prepared(3) }, tinyContext())).rejects.toThrow(
-      "the model outputs 10 values but the one-hot labels have 3 classes; set the last layer's units (model.layers[2]) to 3");
+      "model.layers[2].dense.units: the last dense layer has 10 units but the data has 3 classes; set units: 3");
   });
 });

@@ -19,34 +19,39 @@ export function hash(algo: 'sha256' | 'md5', bytes: Uint8Array): string {
 }
 const sha256 = (b: Uint8Array) => hash('sha256', b);
 
-/** Reads started ahead of time (prefetchIdxFiles), by absolute path. */
-const prefetched = new Map<string, Promise<IdxFile>>();
-
 /**
- * Reads an IDX file, asynchronously: file reads and gunzip run on libuv's threads, so they overlap
+ * Reads IDX files, asynchronously: file reads and gunzip run on libuv's threads, so they overlap
  * with whatever the main thread does meanwhile. A gzipped file is decompressed once and kept in
  * `cacheDir` (keyed by path, size and modification time, with the .gz file's sha256 beside it):
  * decompressing Fashion-MNIST takes half a second, reading it back a few milliseconds.
- * A damaged cache entry is rebuilt.
+ * A damaged cache entry is rebuilt. One reader per run: reads started ahead (prefetch) are its own.
  */
-export function readIdxFileAsync(path: string, rank: number, cacheDir?: string): Promise<IdxFile> {
-  const abs = resolve(path);
-  const early = prefetched.get(abs);
-  if (early) {
-    prefetched.delete(abs);
-    // A failed prefetch is read again, so that its error is reported where it belongs.
-    return early.catch(() => read(abs, rank, cacheDir));
-  }
-  return read(abs, rank, cacheDir);
-}
+export class IdxReader {
+  /** Reads started ahead of time, by absolute path. */
+  private readonly prefetched = new Map<string, Promise<IdxFile>>();
 
-/** Starts reading files now; readIdxFileAsync picks the results up later. */
-export function prefetchIdxFiles(files: readonly { path: string; rank: number }[], cacheDir?: string): void {
-  for (const f of files) {
-    const abs = resolve(f.path);
-    const pending = read(abs, f.rank, cacheDir);
-    pending.catch(() => {}); // handled when picked up
-    prefetched.set(abs, pending);
+  constructor(private readonly cacheDir?: string) {}
+
+  /** The file's array, from a read started by prefetch when there is one. */
+  read(path: string, rank: number): Promise<IdxFile> {
+    const abs = resolve(path);
+    const early = this.prefetched.get(abs);
+    if (early) {
+      this.prefetched.delete(abs);
+      // A failed prefetch is read again, so that its error is reported where it belongs.
+      return early.catch(() => read(abs, rank, this.cacheDir));
+    }
+    return read(abs, rank, this.cacheDir);
+  }
+
+  /** Starts reading files now; read() picks the results up later. */
+  prefetch(files: readonly { path: string; rank: number }[]): void {
+    for (const f of files) {
+      const abs = resolve(f.path);
+      const pending = read(abs, f.rank, this.cacheDir);
+      pending.catch(() => {}); // handled when picked up
+      this.prefetched.set(abs, pending);
+    }
   }
 }
 

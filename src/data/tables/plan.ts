@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { kindOf, type ExperimentSpec, type TableDataSpec } from '../../spec/types.js';
 import { didYouMean } from '../../core/suggest.js';
-import { DEFAULT_NA, isMissing, labelOf, numberOf, readTable, rowWhere, type Table } from './table.js';
+import type { KeyProblem } from '../../spec/locate.js';
+import { outputUnitsProblem } from '../../spec/rules.js';
+import { DEFAULT_NA, isMissing, labelOf, numberOf, rowWhere, TableReader, type Table } from './table.js';
 
 /** One input column and how it becomes numbers: as is (numeric) or one indicator per value (categorical). */
 export interface FeatureColumn { readonly name: string; readonly kind: 'numeric' | 'categorical' }
@@ -16,8 +18,6 @@ export interface TablePlan {
   readonly na: ReadonlySet<string>;
 }
 
-/** A problem with a key of the spec (found by reading the table), located later by the caller. */
-export interface KeyProblem { readonly path: (string | number)[]; readonly message: string }
 
 /** The outcome of checking a spec's table: problems with spec keys, problems with cells, or a plan. */
 export interface TableCheck {
@@ -30,22 +30,26 @@ export interface TableCheck {
 /** Most problems listed per kind before "and N more". */
 const MAX_LISTED = 10;
 
-/** Reads the spec's table file(s) and checks every column it names and every value it will use. */
-export function checkTable(spec: ExperimentSpec, specDir: string, where: (key: string) => string = (k) => k): TableCheck {
-  const data = spec.data as TableDataSpec;
-  const train = readTable(resolve(specDir, data.path), data.format, where('data.path'));
-  const test = data.testPath ? readTable(resolve(specDir, data.testPath), data.format, where('data.testPath')) : undefined;
-  // runner run checks the table when it validates the spec and again in load: the second time is free.
-  const lastLayer = spec.model.layers[spec.model.layers.length - 1];
-  const key = JSON.stringify([train.file, train.sha256, test?.file, test?.sha256, spec.data, spec.preprocess, lastLayer, spec.compile.loss]);
-  const hit = checks.get(key);
-  if (hit) return hit;
-  const check = planTable(spec, train, test);
-  checks.set(key, check);
-  return check;
-}
+/**
+ * A run's (or a sweep's) table checks: the files read once, and each check done once per table
+ * and spec (runner run checks the table when it validates the spec and again in load).
+ */
+export class Tables {
+  private readonly reader = new TableReader();
+  private readonly checks = new Map<string, TableCheck>();
 
-const checks = new Map<string, TableCheck>();
+  /** Reads the spec's table file(s) and checks every column it names and every value it will use. */
+  check(spec: ExperimentSpec, specDir: string, where: (key: string) => string = (k) => k): TableCheck {
+    const data = spec.data as TableDataSpec;
+    const train = this.reader.read(resolve(specDir, data.path), data.format, where('data.path'));
+    const test = data.testPath ? this.reader.read(resolve(specDir, data.testPath), data.format, where('data.testPath')) : undefined;
+    const lastLayer = spec.model.layers[spec.model.layers.length - 1];
+    const key = JSON.stringify([train.file, train.sha256, test?.file, test?.sha256, spec.data, spec.preprocess, lastLayer, spec.compile.loss]);
+    let check = this.checks.get(key);
+    if (!check) this.checks.set(key, (check = planTable(spec, train, test)));
+    return check;
+  }
+}
 
 /** The checks and the plan, for tables already read. */
 function planTable(spec: ExperimentSpec, train: Table, test: Table | undefined): TableCheck {
@@ -142,22 +146,16 @@ function cellProblems(t: Table, features: readonly FeatureColumn[], data: TableD
   return problems.map((p) => `${t.file} ${p}`);
 }
 
-/** The output layer against the classes (classification) or the single value (regression) the table gives. */
+/** The output layer against the classes the table's target has (regression is checked by the spec rules). */
 function outputProblems(spec: ExperimentSpec, classNames: readonly string[], train: Table): KeyProblem[] {
-  const layers = spec.model.layers;
-  const last = layers.length - 1;
-  const lastLayer = layers[last]!;
-  if (!('dense' in lastLayer)) return [];
-  const units = lastLayer.dense.units;
   const data = spec.data as TableDataSpec;
+  if (data.task === 'regression') return [];
   const oneHot = spec.preprocess.find((s) => 'oneHot' in s && !s.oneHot.columns) as { oneHot: { numClasses?: number } } | undefined;
-  const path = ['model', 'layers', last, 'dense', 'units'];
-  if (data.task === 'regression' || !spec.compile.loss.includes('ategoricalCrossentropy')) return [];
   const classes = oneHot?.oneHot.numClasses ?? classNames.length;
-  if (units === classes) return [];
   const numeric = classNames.every((c) => numberOf(c) !== undefined);
-  const hint = numeric && classNames.length > 20 ? `; '${data.target}' looks like a number: for regression set data.task: regression` : `; set units: ${classes}`;
-  return [{ path, message: `the last dense layer has ${units} units but '${data.target}' in ${train.file} has ${classes} classes${hint}` }];
+  const hint = numeric && classNames.length > 20 ? `; '${data.target}' looks like a number: for regression set data.task: regression` : undefined;
+  const problem = outputUnitsProblem(spec, classes, `'${data.target}' in ${train.file}`, hint);
+  return problem ? [problem] : [];
 }
 
 /** Class labels in a stable order: numerically when every label is a number, else by code point. */

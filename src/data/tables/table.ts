@@ -43,19 +43,31 @@ export function numberOf(cell: Cell): number | undefined {
 /** A cell as a category label: text as is, numbers and booleans as their text. */
 export const labelOf = (cell: Cell): string => (typeof cell === 'string' ? cell.trim() : String(cell));
 
-const cache = new Map<string, Table>();
+/** A run's table reads: each file version is read and parsed once (validation and load both ask). */
+export class TableReader {
+  private readonly tables = new Map<string, Table>();
 
-/** Reads a CSV or JSON table (memoized per file version); throws a RunnerError (exit 2) naming the file and line when it is malformed. */
-export function readTable(file: string, format: 'csv' | 'json', key: string): Table {
-  let stat;
+  read(file: string, format: 'csv' | 'json', key: string): Table {
+    const { mtimeMs, size } = statOf(file, key);
+    const id = `${format}:${file}:${mtimeMs}:${size}`;
+    let table = this.tables.get(id);
+    if (!table) this.tables.set(id, (table = readTable(file, format, key)));
+    return table;
+  }
+}
+
+/** The file's stat, or the exit-2 error a missing table file gets. */
+function statOf(file: string, key: string) {
   try {
-    stat = statSync(file);
+    return statSync(file);
   } catch {
     throw new RunnerError(`${key}: table file '${file}' does not exist`);
   }
-  const id = `${format}:${file}:${stat.mtimeMs}:${stat.size}`;
-  const hit = cache.get(id);
-  if (hit) return hit;
+}
+
+/** Reads a CSV or JSON table; throws a RunnerError (exit 2) naming the file and line when it is malformed. */
+export function readTable(file: string, format: 'csv' | 'json', key: string): Table {
+  statOf(file, key);
   const bytes = readFileSync(file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const text = bytes.toString('utf8');
@@ -69,7 +81,6 @@ export function readTable(file: string, format: 'csv' | 'json', key: string): Ta
     throw new RunnerError(err.message, err.exitCode, [...err.details, `(the table ${key} names)`]);
   }
   if (table.rows.length === 0) throw new RunnerError(`${shown} has no rows`, 2, [`(the table ${key} names)`]);
-  cache.set(id, table);
   return table;
 }
 

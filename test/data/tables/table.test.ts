@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTable } from '../../../src/data/tables/table.js';
 import { formatError, RunnerError } from '../../../src/core/errors.js';
-import { loadSpec } from '../../../src/spec/load.js';
+import { planRun } from '../../../src/pipeline/plan.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runner-table-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,13 +87,13 @@ const cases = [
 describe('bad tables and table specs', () => {
   it.each(cases)('reports $name with exit 2', ({ file, edit, want }) => {
     if (edit) writeFileSync(file, edit(readFileSync(file, 'utf8')));
-    const { code, text } = failure(() => loadSpec(file));
+    const { code, text } = failure(() => planRun(file));
     expect(code).toBe(2);
     for (const w of want) expect(text).toContain(w);
     expect(text).not.toMatch(/\n\s+at /);
   });
 
   it('accepts the good table, with its features defaulting to every column but the target', () => {
-    expect(() => loadSpec(spec('good'))).not.toThrow();
+    expect(() => planRun(spec('good'))).not.toThrow();
   });
 });

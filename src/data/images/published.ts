@@ -1,27 +1,25 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/files.js';
 import type { ImageDataSpec } from '../../spec/types.js';
-import { loadEmbeddedMnist } from './embedded.js';
 import type { IdxArray } from './idx.js';
-import { hash, prefetchIdxFiles, readIdxFileAsync, type IdxFile } from './idx-file.js';
+import { hash, type IdxFile, type IdxReader } from './idx-file.js';
 import type { DataSource, RawDataset } from './types.js';
 
-type Role = 'trainImages' | 'trainLabels' | 'testImages' | 'testLabels';
-const ROLES: readonly Role[] = ['trainImages', 'trainLabels', 'testImages', 'testLabels'];
-const STANDARD_NAMES: Record<Role, string> = {
+export type Role = 'trainImages' | 'trainLabels' | 'testImages' | 'testLabels';
+export const ROLES: readonly Role[] = ['trainImages', 'trainLabels', 'testImages', 'testLabels'];
+export const STANDARD_NAMES: Record<Role, string> = {
   trainImages: 'train-images-idx3-ubyte',
   trainLabels: 'train-labels-idx1-ubyte',
   testImages: 't10k-images-idx3-ubyte',
   testLabels: 't10k-labels-idx1-ubyte',
 };
 
-interface Published { readonly baseUrl: string; readonly checksums: Record<Role, { algo: 'sha256' | 'md5'; hex: string }>; readonly classNames: string[] }
+export interface Published { readonly baseUrl: string; readonly checksums: Record<Role, { algo: 'sha256' | 'md5'; hex: string }>; readonly classNames: string[] }
 
 /** Download locations and the checksums their publishers give for the .gz files. */
-const PUBLISHED: Record<'mnist' | 'fashion-mnist', Published> = {
+export const PUBLISHED: Record<'mnist' | 'fashion-mnist', Published> = {
   mnist: {
     baseUrl: 'https://storage.googleapis.com/cvdf-datasets/mnist/',
     checksums: {
@@ -46,22 +44,19 @@ const PUBLISHED: Record<'mnist' | 'fashion-mnist', Published> = {
 };
 
 /** Folders where Debian packages install datasets (dataset-fashion-mnist). */
-const SYSTEM_DIRS: Record<string, string> = {
+export const SYSTEM_DIRS: Record<string, string> = {
   mnist: '/usr/share/datasets/mnist',
   'fashion-mnist': '/usr/share/datasets/fashion-mnist',
 };
 
-/** Where downloaded datasets are kept: $RUNNER_CACHE, else the user's cache folder. */
-export function cacheDir(): string {
-  const base = process.env['RUNNER_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'runner');
-  return resolve(base);
-}
+/** The IDX rank of a file: images are [count, height, width], labels [count]. */
+export const rankOf = (r: Role): number => (r.endsWith('Images') ? 3 : 1);
 
 /** What the resolver tells the run log: warnings such as the embedded fallback. */
 export interface ResolveLog { warn(msg: string): void; info(msg: string): void }
 
 /** The IDX files a dataset spec names directly (data.files or data.path), checked; throws a DataError when they are not there. */
-function namedFiles(data: ImageDataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
+export function namedFiles(data: ImageDataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
   if (data.files) {
     const files = Object.fromEntries(ROLES.map((r) => [r, resolve(specDir, data.files![r])])) as Record<Role, string>;
     for (const r of ROLES) if (!existsSync(files[r])) throw new DataError(`data.files.${r}: '${files[r]}' does not exist`);
@@ -71,82 +66,8 @@ function namedFiles(data: ImageDataSpec, specDir: string): { files: Record<Role,
   return undefined;
 }
 
-/** Folders searched for a named dataset, in order. */
-const searchDirs = (name: 'mnist' | 'fashion-mnist') => [['cache', join(cacheDir(), 'datasets', name)], ['system', SYSTEM_DIRS[name]!]] as const;
-
-/** The IDX files the dataset would be read from, if they are already on disk (nothing is read). */
-export function locateIdxFiles(data: ImageDataSpec, specDir: string): { files: Record<Role, string>; kind: DataSource['kind'] } | undefined {
-  try {
-    const named = namedFiles(data, specDir);
-    if (named || data.dataset === 'idx') return named;
-  } catch {
-    return undefined;
-  }
-  for (const [kind, dir] of searchDirs(data.dataset)) {
-    const files = findIdxFiles(dir);
-    if (files) return { files, kind };
-  }
-  return undefined;
-}
-
-/** Downloads tried in this process: undefined when it worked, else why it failed. */
-const downloads = new Map<string, Promise<string | undefined>>();
-
-/**
- * Downloads a named dataset into the cache, at most once per process (the stage cache asks before
- * load does); resolves to undefined on success or to the reason it failed, warned once.
- */
-export function downloadOnce(name: 'mnist' | 'fashion-mnist', log: ResolveLog): Promise<string | undefined> {
-  let attempt = downloads.get(name);
-  if (!attempt) {
-    attempt = download(PUBLISHED[name], join(cacheDir(), 'datasets', name), log).then(() => undefined, (err: unknown) => {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = e.cause ? `${e.message}: ${e.cause.code ?? e.cause.message}` : e.message;
-      log.warn(`could not download ${name}: ${why}`);
-      return why;
-    });
-    downloads.set(name, attempt);
-  }
-  return attempt;
-}
-
-/** Whether resolveDataset would try a download for a dataset not on disk. */
-export const wouldDownload = (data: ImageDataSpec): boolean => data.dataset !== 'idx' && data.download && process.env['RUNNER_OFFLINE'] !== '1';
-
-/** Starts reading the dataset's IDX files in the background, while the rest of the program starts. */
-export function prefetchDataset(data: ImageDataSpec, specDir: string): void {
-  const located = locateIdxFiles(data, specDir);
-  if (located) prefetchIdxFiles(ROLES.map((r) => ({ path: located.files[r], rank: r.endsWith('Images') ? 3 : 1 })), cacheDir());
-}
-
-/** Finds a dataset: data.files or data.path, the cache, system packages, a verified download, then (mnist) the embedded digits. */
-export async function resolveDataset(data: ImageDataSpec, specDir: string, log: ResolveLog): Promise<RawDataset> {
-  const named = namedFiles(data, specDir);
-  const known = data.dataset === 'idx' ? undefined : PUBLISHED[data.dataset].classNames;
-  if (named) return readIdxSet(data.dataset, named.files, named.kind, known, data.classNames);
-  if (data.dataset === 'idx') throw new DataError("dataset 'idx' needs data.files or data.path");
-  const name = data.dataset;
-  const published = PUBLISHED[name];
-  const tried: string[] = [];
-  for (const [kind, dir] of searchDirs(name)) {
-    const files = findIdxFiles(dir);
-    if (files) return readIdxSet(name, files, kind, published.classNames, data.classNames);
-    tried.push(`${kind}: ${dir}`);
-  }
-  if (wouldDownload(data)) {
-    const failed = await downloadOnce(name, log);
-    if (failed === undefined) return readIdxSet(name, findIdxFiles(join(cacheDir(), 'datasets', name))!, 'download', published.classNames, data.classNames);
-    tried.push(`download: ${published.baseUrl} (${failed})`);
-  }
-  if (name === 'mnist' && data.allowEmbedded) {
-    const ds = loadEmbeddedMnist();
-    log.warn(`full MNIST not found; using the ${ds.source.note}. Put the IDX files in ${join(cacheDir(), 'datasets', 'mnist')} for full MNIST.`);
-    return ds;
-  }
-  throw new DataError(`dataset '${name}' was not found`, [...tried.map((t) => `looked in ${t}`), `set data.path to a folder with the four IDX files`]);
-}
-
-function findIdxFiles(dir: string): Record<Role, string> | undefined {
+/** The four IDX files in a folder (.gz or not), when all are there. */
+export function findIdxFiles(dir: string): Record<Role, string> | undefined {
   const found: Partial<Record<Role, string>> = {};
   for (const r of ROLES) {
     const hit = [STANDARD_NAMES[r], `${STANDARD_NAMES[r]}.gz`].map((f) => join(dir, f)).find((p) => existsSync(p));
@@ -165,9 +86,10 @@ function idxFilesIn(dir: string, key: string): Record<Role, string> {
   return files;
 }
 
-async function readIdxSet(name: string, files: Record<Role, string>, kind: DataSource['kind'], known?: string[], given?: string[]): Promise<RawDataset> {
+/** Reads the four IDX files of a dataset and checks they belong together. */
+export async function readIdxSet(reader: IdxReader, name: string, files: Record<Role, string>, kind: DataSource['kind'], known?: string[], given?: string[]): Promise<RawDataset> {
   // All four are read at once; a problem is reported for the first file in the usual order, whichever fails first.
-  const settled = await Promise.allSettled(ROLES.map((r) => readIdxFileAsync(files[r], r.endsWith('Images') ? 3 : 1, cacheDir())));
+  const settled = await Promise.allSettled(ROLES.map((r) => reader.read(files[r], rankOf(r))));
   const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
   if (failed) throw failed.reason;
   const read = Object.fromEntries(ROLES.map((r, i) => [r, (settled[i] as PromiseFulfilledResult<IdxFile>).value])) as Record<Role, IdxFile>;
@@ -197,7 +119,8 @@ async function readIdxSet(name: string, files: Record<Role, string>, kind: DataS
   };
 }
 
-async function download(published: Published, dir: string, log: ResolveLog): Promise<void> {
+/** Downloads a dataset's four .gz files into `dir`, each checked against its published checksum. */
+export async function download(published: Published, dir: string, log: ResolveLog): Promise<void> {
   mkdirSync(dir, { recursive: true });
   for (const r of ROLES) {
     const file = `${STANDARD_NAMES[r]}.gz`;

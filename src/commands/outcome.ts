@@ -1,17 +1,18 @@
 import { relative } from 'node:path';
-import type { RunOutcome } from '../commands/run.js';
+import type { RunOutcome } from '../pipeline/run.js';
 
-const pct = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : 'n/a');
+/** A score as the result lines show it: four decimals. */
+const fixed4 = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : 'n/a');
 
-/** The few lines `runner run` prints at the end: test metrics, status, where the run is. */
-export function printOutcome(o: RunOutcome): string {
+/** The few lines `runner run` (resume, reproduce) prints at the end: test metrics, status, where the run is. */
+export function formatOutcome(o: RunOutcome): string {
   const where = relative(process.cwd(), o.runDir) || o.runDir;
   const lines: string[] = [];
   if (o.status === 'completed') {
     const s = o.summary ?? {};
     // A regression's summary has r2 (and mae, mse); a classification's has accuracy.
     const shown = 'r2' in s ? ['loss', 'mae', 'r2'] : ['loss', 'accuracy'];
-    lines.push(`test: ${shown.map((k) => `${k} ${pct(s[k])}`).join('  ')}  (${String(s['examples'] ?? '?')} examples)`);
+    lines.push(`test: ${shown.map((k) => `${k} ${fixed4(s[k])}`).join('  ')}  (${String(s['examples'] ?? '?')} examples)`);
   } else if (o.error) {
     const what = o.status === 'interrupted' ? `interrupted in stage '${o.error.stage}'` : `stage '${o.error.stage}' failed`;
     lines.push(`runner: ${what}: ${o.error.message}`);

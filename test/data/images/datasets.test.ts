@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeIdx } from '../../../src/data/images/idx.js';
-import { resolveDataset } from '../../../src/data/images/resolve.js';
+import { Datasets } from '../../../src/data/images/datasets.js';
 import type { DataSpec } from '../../../src/spec/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runner-data-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const quiet = { warn: () => {}, info: () => {} };
+/** A fresh run's datasets, with its own empty cache folder and no downloads. */
+const resolveDataset = (...args: Parameters<Datasets['resolve']>) => new Datasets(join(dir, 'cache'), true).resolve(...args);
 const base: DataSpec = { dataset: 'idx', download: false, allowEmbedded: true, validationSplit: 0 };
 
 /** Writes a tiny IDX dataset (n train, m test, 4x4 images) in standard names. */
@@ -22,7 +24,7 @@ function writeSet(folder: string, n: number, m: number, gzip = false): void {
   put('t10k-labels-idx1-ubyte', [m], Uint8Array.from({ length: m }, (_, i) => i % 3));
 }
 
-describe('resolveDataset', () => {
+describe('Datasets.resolve', () => {
   it('reads an idx folder given by data.path, relative to the spec folder', async () => {
     writeSet(join(dir, 'set'), 6, 3, true);
     const ds = await resolveDataset({ ...base, path: 'set' }, dir, quiet);

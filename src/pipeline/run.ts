@@ -1,0 +1,142 @@
+import type { BackendChoice, BackendInfo } from '../backend/select.js';
+import type * as TF from '../backend/tf.js';
+import { EXIT, messageOf } from '../core/errors.js';
+import { installSeededRandom } from '../core/random.js';
+import { dataKind } from '../data/kinds.js';
+import { gitState } from '../runs/environment.js';
+import type { RunRecord, StageRecord } from '../runs/record.js';
+import { RUN_FILES, RunDir } from '../runs/run-dir.js';
+import { silentProgress, type Progress, type StageContext } from '../stages/stage.js';
+import type { TestSummary } from '../stages/types.js';
+import type { Checkpoint } from '../train/checkpoint.js';
+import { executeStages } from './execute.js';
+import { runLogger } from './logger.js';
+import type { PlannedRun } from './plan.js';
+import { newRecord, type RecordOrigin } from './record.js';
+import { stageCacheHooks } from './stage-cache.js';
+
+/** Ctrl-C as the engine sees it: the signal to stop after the batch, and what must happen before a forced exit. */
+export interface Interrupt {
+  readonly signal: AbortSignal;
+  /** What a second Ctrl-C does before the process exits at once (undefined: nothing). */
+  beforeExit(fn: (() => void) | undefined): void;
+}
+
+/** Where a run's progress, warnings and Ctrl-C come from and go to. */
+export interface RunIO {
+  readonly progress?: Progress;
+  /** Where warnings for the person go (the run log gets them too). */
+  readonly warn?: (msg: string) => void;
+  readonly interrupt?: Interrupt;
+}
+
+/** What `runExperiment` takes besides the plan: where the run folder goes, on which backend, and what run.json says of its origin. */
+export interface RunOptions extends RunIO, RecordOrigin {
+  readonly out?: string;
+  readonly backend?: BackendChoice;
+  /** Recompute load and normalize even when the stage cache has them (--no-cache). */
+  readonly noCache?: boolean;
+}
+
+/** How a run ended: its folder, each stage, the test summary or the error, and the backend it ran on. */
+export interface RunOutcome {
+  readonly exitCode: number;
+  readonly status: 'completed' | 'failed' | 'interrupted';
+  readonly runDir: string;
+  readonly id: string;
+  readonly stages: readonly StageRecord[];
+  readonly summary?: TestSummary;
+  readonly error?: { stage: string; message: string };
+  readonly backend: BackendInfo;
+}
+
+/** Loads TensorFlow.js and the backend; seeds nothing yet. */
+export async function loadBackend(choice: BackendChoice): Promise<BackendInfo> {
+  const [{ selectBackend }, tf] = await Promise.all([import('../backend/select.js'), import('../backend/tf.js')]);
+  const backend = await selectBackend(choice);
+  tf.enableProdMode();
+  return backend;
+}
+
+/** Runs a planned experiment into a new run folder (made only now, after every check passed). */
+export async function runExperiment(plan: PlannedRun, opts: RunOptions = {}): Promise<RunOutcome> {
+  // Start what waits on the disk now: it proceeds on other threads while TensorFlow.js loads.
+  dataKind(plan.spec.data).prefetch({ spec: plan.spec, specDir: plan.specDir, session: plan.session });
+  const git = gitState(plan.specDir);
+  const backend = await loadBackend(opts.backend ?? plan.spec.backend);
+  const runDir = RunDir.create(opts.out ?? 'runs', plan.spec.name);
+  runDir.write(RUN_FILES.spec, plan.loaded.text);
+  runDir.write(RUN_FILES.resolved, plan.loaded.resolvedYaml);
+  const record = newRecord(runDir, plan, backend, opts);
+  return executeRun({ plan, runDir, record, backend, io: opts, git, noCache: opts.noCache });
+}
+
+/** What executeRun needs: the plan, its run folder and record (new, or resumed), and the backend in use. */
+export interface RunStart {
+  readonly plan: PlannedRun;
+  readonly runDir: RunDir;
+  readonly record: RunRecord;
+  readonly backend: BackendInfo;
+  readonly io: RunIO;
+  /** git's answer, recorded when it comes. */
+  readonly git?: Promise<RunRecord['git']>;
+  /** Set by `runner resume`: fit continues from this checkpoint. */
+  readonly resume?: Checkpoint;
+  readonly noCache?: boolean;
+}
+
+/** Runs the stages into a run folder (new, or resumed) and keeps run.json current; Math.random is the process's again afterwards. */
+export async function executeRun(start: RunStart): Promise<RunOutcome> {
+  const { plan, runDir, record, backend, io } = start;
+  const save = () => runDir.writeJson(RUN_FILES.run, record);
+  save();
+  const recorded = (start.git ?? Promise.resolve(record.git)).then((git) => {
+    record.git = git;
+    save();
+  });
+  const warnings: string[] = [];
+  const log = runLogger(runDir, io.warn, warnings);
+  const signal = io.interrupt?.signal ?? new AbortController().signal;
+  io.interrupt?.beforeExit(() => {
+    Object.assign(record, { status: 'interrupted', endedAt: new Date().toISOString() });
+    save();
+  });
+  // Dropout masks and any other tfjs randomness draw their seeds from Math.random: make it the run's.
+  const random = installSeededRandom(plan.spec.seed);
+  try {
+    log.info({ backend, seed: plan.spec.seed, resume: start.resume?.cursor }, start.resume ? 'run resumed' : 'run started');
+    for (const skipped of backend.skipped) log.info(`backend skipped: ${skipped}`);
+    const ctx: StageContext = {
+      spec: plan.spec, specDir: plan.specDir, runDir, log, signal, seed: plan.spec.seed, data: plan.session, random,
+      progress: io.progress ?? silentProgress,
+      ...(start.resume ? { resume: start.resume } : {}),
+      annotate: (key, value) => {
+        record[key] = value;
+        save();
+      },
+    };
+    const hooks = await stageCacheHooks(ctx, record, warnings, start.noCache);
+    const result = await executeStages(plan.stages, ctx, (stages) => {
+      record.stages = stages as StageRecord[];
+      save();
+    }, Date.now, hooks);
+    await recorded;
+    const status = result.status === 'failed' && signal.aborted ? 'interrupted' : result.status;
+    const endedAt = new Date();
+    Object.assign(record, { status, endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - Date.parse(record.startedAt) });
+    const error = result.failed ? { stage: result.failed.stage, message: messageOf(result.failed.error) } : undefined;
+    if (error) record.error = error;
+    else delete record.error;
+    save();
+    if (error) log.error({ err: result.failed?.error, stage: error.stage }, `stage '${error.stage}' failed`);
+    log.info({ status }, 'run ended');
+    log.flush();
+    (result.outputs.get('compile') as { model?: TF.LayersModel } | undefined)?.model?.dispose();
+    const summary = result.outputs.get('evaluate') as TestSummary | undefined;
+    const exitCode = status === 'completed' ? EXIT.ok : status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
+    return { exitCode, status, runDir: runDir.path, id: runDir.id, stages: result.stages, summary, error, backend };
+  } finally {
+    io.interrupt?.beforeExit(undefined);
+    random.uninstall();
+  }
+}

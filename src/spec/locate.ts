@@ -1,0 +1,15 @@
+import type { Document } from 'yaml';
+import type { SpecProblem } from '../core/errors.js';
+import { formatPath } from './overrides.js';
+
+/** Line and column (1-based) of a character offset in the spec text. */
+export type Locate = (offset: number | undefined) => { line?: number; col?: number };
+
+/** A problem at a key of the spec, with the line and column of its value. */
+export function locateProblem(doc: Document, locate: Locate, path: readonly (string | number)[], message: string): SpecProblem {
+  const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+  return { path: formatPath(path), ...locate(node?.range?.[0]), message };
+}
+
+/** A problem with a key of the spec, found without the YAML at hand (by reading data, say): located later. */
+export interface KeyProblem { readonly path: readonly (string | number)[]; readonly message: string }

@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunnerError } from '../core/errors.js';
+import { writeJsonAtomic } from '../core/files.js';
+import type { SweepMeta } from '../runs/record.js';
+import type { RunView } from '../runs/reader.js';
+import type { SweepPlan, Trial } from './plan.js';
+
+/** Where a trial's `runner run` output goes: `<sweep folder>/logs/<trial>.log`. */
+export const trialLog = (dir: string, hash: string): string => join(dir, 'logs', `${hash}.log`);
+
+/** Where a trial stands before the sweep runs: already completed here, to run, or another shard's. */
+export type TrialState = 'done' | 'todo' | 'other shard';
+
+/** A trial with where it stands, and its latest run in the sweep folder. */
+export interface PlannedTrial { trial: Trial; shard: number; state: TrialState; previous?: RunView }
+
+/** What happened to one trial this time. */
+export interface TrialOutcome { trial: Trial; status: 'completed' | 'failed' | 'interrupted' | 'skipped'; run?: string; error?: string }
+
+/** sweep.json: the sweep's id, metric and every trial with its shard, parameters and status (rewritten as trials end). */
+export function writeSweepJson(dir: string, plan: SweepPlan, planned: readonly PlannedTrial[], outcomes: ReadonlyMap<string, TrialOutcome>): void {
+  const trials = planned.map((p) => {
+    const o = outcomes.get(p.trial.hash);
+    return {
+      trial: p.trial.hash, variant: p.trial.variant, shard: p.shard, params: p.trial.params, seed: p.trial.seed,
+      status: o?.status ?? (p.state === 'done' ? 'completed' : p.state === 'other shard' ? 'other shard' : 'pending'),
+      run: o?.run ?? p.previous?.id ?? null,
+      ...(o?.error ? { error: o.error } : {}),
+    };
+  });
+  writeJsonAtomic(join(dir, 'sweep.json'), { formatVersion: 1, id: plan.id, spec: plan.file, method: plan.sweep.method, metric: plan.sweep.metric, trials });
+}
+
+interface SweepFile { id?: unknown; metric?: { name?: unknown; goal?: unknown }; trials?: { trial?: unknown; params?: unknown }[] }
+
+/**
+ * What a trial run records as its sweep (`runner run --sweep-trial HASH --out <sweep folder>`):
+ * read from the sweep.json that `runner sweep` wrote there, checked, and tied to the spec hash
+ * of the run itself so that a trial cannot be recorded under another's parameters.
+ */
+export function trialMeta(dir: string, hash: string, specHash: string): SweepMeta {
+  const file = join(dir, 'sweep.json');
+  const bad = (why: string) => new RunnerError(`--sweep-trial ${hash}: ${why}`, 2, ['this option is set by runner sweep on its trials; run the sweep instead']);
+  if (!existsSync(file)) throw bad(`there is no sweep.json in ${dir}`);
+  let sweep: SweepFile;
+  try {
+    sweep = JSON.parse(readFileSync(file, 'utf8')) as SweepFile;
+  } catch (err) {
+    throw bad(`${file} is not valid JSON (${(err as Error).message})`);
+  }
+  const listed = Array.isArray(sweep.trials) ? sweep.trials.find((t) => t.trial === hash) : undefined;
+  const { name, goal } = sweep.metric ?? {};
+  if (typeof sweep.id !== 'string' || typeof name !== 'string' || (goal !== 'maximize' && goal !== 'minimize')) throw bad(`${file} is not a sweep file (no id or metric)`);
+  if (!listed || typeof listed.params !== 'object' || listed.params === null) throw bad(`${file} lists no trial ${hash}`);
+  if (hash !== specHash) throw bad(`the spec with these overrides has hash ${specHash}, not the trial's`);
+  return { id: sweep.id, trial: hash, metric: name, goal, params: listed.params as Record<string, unknown> };
+}
