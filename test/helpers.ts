@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { loadSpec } from '../src/spec/load.js';
 import { parseOverride } from '../src/spec/overrides.js';
@@ -42,3 +44,18 @@ export const readJsonl = (file: string): Record<string, number>[] =>
 
 /** An interrupt driven by a test's own signal (what Ctrl-C is to the terminal). */
 export const interruptOn = (signal: AbortSignal): Interrupt => ({ signal, beforeExit() {} });
+
+/** Calls `fn` with each whole line a child process writes to a stream: never a chunk cut mid-line. */
+export function onLine(stream: Readable | null | undefined, fn: (line: string) => void): void {
+  if (!stream) throw new Error('the child has no such stream to read');
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', fn);
+}
+
+/** The values of a progress line (`epoch  2/5  loss 0.41  val_loss 0.38  0.3s`): epoch, epochs and each named value. */
+export function epochLineValues(line: string): Record<string, number> | undefined {
+  const m = /^epoch +(\d+)\/(\d+) +(.*)$/.exec(line.trim());
+  if (!m) return undefined;
+  const values: Record<string, number> = { epoch: Number(m[1]), epochs: Number(m[2]) };
+  for (const [, k, v] of m[3]!.matchAll(/([a-z_]+) (-?[\d.e+-]+)/gi)) values[k!] = Number(v);
+  return values;
+}

@@ -9,12 +9,9 @@ import { FIXTURES, readJson, runDirOf } from '../helpers.js';
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'runner-cache-'));
 const cache = join(work, 'cache');
-const saved = process.env['RUNNER_CACHE'];
-beforeAll(() => (process.env['RUNNER_CACHE'] = cache));
-afterAll(() => {
-  process.env['RUNNER_CACHE'] = saved;
-  rmSync(work, { recursive: true, force: true });
-});
+/** This file's own cache folder, given to every run (the environment is left as it is). */
+const data = { cacheDir: cache, offline: true };
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 const TINY = join(FIXTURES, 'tiny-mlp.yaml');
 const entries = () => (existsSync(join(cache, 'stages')) ? readdirSync(join(cache, 'stages')) : []);
 
@@ -25,7 +22,7 @@ const weightsOf = (dir: string) => readFileSync(join(dir, 'model', 'weights.bin'
 describe('the stage cache (load and normalize)', () => {
   let first: string;
   beforeAll(async () => {
-    first = (await runCommand({ spec: TINY, out: join(work, 'runs') })).runDir;
+    first = (await runCommand({ data, spec: TINY, out: join(work, 'runs') })).runDir;
   });
 
   it('runs the data stages the first time and keeps their output', () => {
@@ -34,7 +31,7 @@ describe('the stage cache (load and normalize)', () => {
   });
 
   it('skips them on a second run of the same spec, which trains to the same weights', async () => {
-    const second = (await runCommand({ spec: TINY, out: join(work, 'runs') })).runDir;
+    const second = (await runCommand({ data, spec: TINY, out: join(work, 'runs') })).runDir;
     const record = recordOf(second);
     expect(record.cached).toEqual(['load', 'normalize']);
     expect(record.stages.filter((s) => s.cached).map((s) => s.name)).toEqual(['load', 'normalize']);
@@ -44,9 +41,9 @@ describe('the stage cache (load and normalize)', () => {
   });
 
   it('recomputes with --no-cache, and when the data or preprocess section changes', async () => {
-    const forced = await runCommand({ spec: TINY, out: join(work, 'runs'), noCache: true });
+    const forced = await runCommand({ data, spec: TINY, out: join(work, 'runs'), noCache: true });
     expect(recordOf(forced.runDir).cached).toEqual([]);
-    const changed = await runCommand({ spec: TINY, set: ['data.trainLimit=200'], out: join(work, 'runs') });
+    const changed = await runCommand({ data, spec: TINY, set: ['data.trainLimit=200'], out: join(work, 'runs') });
     expect(recordOf(changed.runDir).cached).toEqual([]);
     expect(entries()).toHaveLength(2);
   });
@@ -59,12 +56,12 @@ describe('the stage cache (load and normalize)', () => {
       writeFileSync(file, bytes);
     }
     const warnings: string[] = [];
-    const rebuilt = await runCommand({ spec: TINY, out: join(work, 'runs'), warn: (m) => warnings.push(m) });
+    const rebuilt = await runCommand({ data, spec: TINY, out: join(work, 'runs'), warn: (m) => warnings.push(m) });
     expect(warnings.join('\n')).toMatch(/stage cache entry .* is damaged \(arrays.bin does not match its sha256\); rebuilding it/);
     expect(recordOf(rebuilt.runDir).cached).toEqual([]);
     expect(weightsOf(rebuilt.runDir).equals(weightsOf(first))).toBe(true);
     const later: string[] = [];
-    const after = await runCommand({ spec: TINY, out: join(work, 'runs'), warn: (m) => later.push(m) });
+    const after = await runCommand({ data, spec: TINY, out: join(work, 'runs'), warn: (m) => later.push(m) });
     expect(recordOf(after.runDir).cached).toEqual(['load', 'normalize']);
     expect(later.join('\n')).not.toContain('damaged');
   });
@@ -74,11 +71,11 @@ describe('the stage cache (load and normalize)', () => {
     writeFileSync(csv, ['x,y,label', ...Array.from({ length: 60 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 2 ? 'odd' : 'even'}`)].join('\n'));
     const spec = join(work, 'table.yaml');
     writeFileSync(spec, 'data: { format: csv, path: table.csv, target: label }\npreprocess: [{ standardize: {} }]\nmodel: { layers: [{ dense: { units: 2, activation: softmax } }] }\ncompile: { loss: sparseCategoricalCrossentropy, optimizer: { adam: {} }, metrics: [accuracy] }\ntrain: { epochs: 1 }\n');
-    const a = await runCommand({ spec, out: join(work, 'runs') });
-    const b = await runCommand({ spec, out: join(work, 'runs') });
+    const a = await runCommand({ data, spec, out: join(work, 'runs') });
+    const b = await runCommand({ data, spec, out: join(work, 'runs') });
     expect([recordOf(a.runDir).cached, recordOf(b.runDir).cached]).toEqual([[], ['load', 'normalize']]);
     writeFileSync(csv, `${readFileSync(csv, 'utf8')}\n1,1,odd`);
-    const c = await runCommand({ spec, out: join(work, 'runs') });
+    const c = await runCommand({ data, spec, out: join(work, 'runs') });
     expect(recordOf(c.runDir).cached).toEqual([]);
   });
 

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Leaderboard } from '../../src/sweep/leaderboard.js';
-import { FIXTURES, readJson } from '../helpers.js';
+import { FIXTURES, onLine, readJson } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'runner-sweep-e2e-'));
@@ -129,8 +129,8 @@ describe('runner sweep', () => {
     const text = readFileSync(join(FIXTURES, 'tiny-sweep.yaml'), 'utf8').replace('seeds: [1, 2]', 'seeds: [1, 2, 3]').replace('[0.01, 0.003]', '[0.01, 0.003, 0.002, 0.001]');
     writeFileSync(join(work, 'long.yaml'), text);
     const sweep = execa('node', [BIN, 'sweep', 'long.yaml', '-j', '1', '--out', 'int-runs'], { cwd: work, reject: false });
-    sweep.stderr?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('] completed')) sweep.kill('SIGINT');
+    onLine(sweep.stderr, (line) => {
+      if (/^\[\d+\/\d+ [0-9a-f]+\] completed/.test(line)) sweep.kill('SIGINT');
     });
     const r = await sweep;
     expect(r.exitCode).toBe(130);
