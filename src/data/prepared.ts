@@ -1,17 +1,14 @@
 import type { Features } from './features.js';
-import type { RawSplit } from './images/types.js';
+import type { ImageClasses, RawSplit } from './images/types.js';
 import type { TablePlan } from './tables/plan.js';
 import type { TableRows } from './tables/split.js';
 
 /** What `load` returns for an image dataset: the three splits as bytes. */
-export interface ImageLoad {
+export interface ImageLoad extends ImageClasses {
   readonly kind: 'images';
   readonly train: RawSplit;
   readonly val: RawSplit;
   readonly test: RawSplit;
-  readonly exampleShape: readonly number[];
-  readonly numClasses: number;
-  readonly classNames: readonly string[];
 }
 
 /** What `load` returns for a table: the rows of each split (plan's columns only) and what they mean. */

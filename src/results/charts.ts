@@ -1,8 +1,8 @@
+import { runSuffix } from '../runs/run-dir.js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { RunView } from '../runs/reader.js';
 
-const short = (id: string) => id.slice(id.lastIndexOf('-') + 1);
 
 /** Renders a Vega-Lite spec to an SVG string in Node (no browser, no canvas). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -18,8 +18,8 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 export function curvesSpec(runs: readonly RunView[], metric: 'loss' | 'accuracy'): TopLevelSpec | undefined {
   const values = runs.flatMap((r) =>
     r.metrics.flatMap((m) => [
-      ...(m[metric] !== undefined ? [{ run: short(r.id), epoch: m['epoch'], split: 'train', value: m[metric] }] : []),
-      ...(m[`val_${metric}`] !== undefined ? [{ run: short(r.id), epoch: m['epoch'], split: 'validation', value: m[`val_${metric}`] }] : []),
+      ...(m[metric] !== undefined ? [{ run: runSuffix(r.id), epoch: m['epoch'], split: 'train', value: m[metric] }] : []),
+      ...(m[`val_${metric}`] !== undefined ? [{ run: runSuffix(r.id), epoch: m['epoch'], split: 'validation', value: m[`val_${metric}`] }] : []),
     ]),
   );
   if (values.length === 0) return undefined;
@@ -51,7 +51,7 @@ export function confusionSpec(run: RunView): TopLevelSpec | undefined {
   const size = Math.max(180, Math.min(360, cm.labels.length * 28));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `Confusion matrix: ${short(run.id)} (test split)`,
+    title: `Confusion matrix: ${runSuffix(run.id)} (test split)`,
     width: size,
     height: size,
     data: { values },

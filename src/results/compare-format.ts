@@ -1,5 +1,6 @@
 import { csv, duration, markdownTable, sparkline, textTable } from './tables.js';
 import type { Comparison, ComparedRun } from './compare.js';
+import { runSuffix } from '../runs/run-dir.js';
 import { VALUE_NAMES, type ValueName } from '../runs/values.js';
 
 export type CompareFormat = 'table' | 'md' | 'json' | 'csv';
@@ -10,8 +11,7 @@ const SHOWN: readonly ValueName[] = [
   'final.loss', 'epochs', 'duration', 'samples_per_second',
 ];
 
-const short = (r: ComparedRun) => r.id.slice(r.id.lastIndexOf('-') + 1);
-const label = (r: ComparedRun) => `${short(r)}${r.baseline ? ' (base)' : ''}`;
+const label = (r: ComparedRun) => `${runSuffix(r.id)}${r.baseline ? ' (base)' : ''}`;
 
 /** A value as people read it: 4 decimals for scores, whole epochs, seconds, samples/s. */
 function formatValue(name: ValueName, v: number | undefined): string {

@@ -1,5 +1,6 @@
 import { RunnerError } from '../core/errors.js';
-import { checkNames, evaluate, MissingValue, parseGate, show, type Expr } from './gate.js';
+import { checkNames, evaluate, MissingValue, parseGate, exprSource, type Expr } from './gate.js';
+import type { RunRecord } from '../runs/record.js';
 import type { RunView } from '../runs/reader.js';
 import { runValues, VALUE_NAMES, type ValueName } from '../runs/values.js';
 
@@ -90,12 +91,12 @@ export function compareRuns(runs: readonly RunView[], base: number, opts: { all?
 function comparabilityWarnings(runs: readonly RunView[], base: number): string[] {
   const b = runs[base]!.record;
   const out: string[] = [];
-  const checks: [string, (r: Record<string, any>) => unknown][] = [
-    ['data fingerprint', (r) => r['data']?.sha256],
-    ['data source', (r) => r['data'] && `${r['data'].dataset} (${r['data'].source})`],
-    ['backend', (r) => r['backend']?.used],
-    ['runner version', (r) => r['versions']?.runner],
-    ['tfjs version', (r) => r['versions']?.tfjs],
+  const checks: [string, (r: RunRecord) => unknown][] = [
+    ['data fingerprint', (r) => r.data?.sha256],
+    ['data source', (r) => r.data && `${r.data.dataset} (${r.data.source})`],
+    ['backend', (r) => r.backend.used],
+    ['runner version', (r) => r.versions?.runner],
+    ['tfjs version', (r) => r.versions?.tfjs],
   ];
   for (const [what, get] of checks) {
     for (const r of runs) {
@@ -130,7 +131,7 @@ function runGate(src: string, runs: readonly ComparedRun[], base: number): GateR
 /** `test.accuracy = 0.9012, baseline.test.accuracy - 0.005 = 0.9275` for a comparison at the top. */
 function explain(e: Expr, lookup: (n: string) => number | undefined): string {
   const parts = e.kind === 'binary' && !['and', 'or'].includes(e.op) ? [e.left, e.right] : [e];
-  return parts.filter((p) => p.kind !== 'num').map((p) => `${show(p)} = ${fmt(Number(evaluate(p, lookup)))}`).join(', ');
+  return parts.filter((p) => p.kind !== 'num').map((p) => `${exprSource(p)} = ${fmt(Number(evaluate(p, lookup)))}`).join(', ');
 }
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/0+$/, ''));

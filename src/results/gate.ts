@@ -156,12 +156,12 @@ export class MissingValue extends Error {
 }
 
 /** Source-like text of a sub-expression, for messages: `baseline.test.accuracy - 0.005`. */
-export function show(e: Expr): string {
+export function exprSource(e: Expr): string {
   switch (e.kind) {
     case 'num': return String(e.value);
     case 'name': return e.name;
-    case 'unary': return e.op === '-' ? `-${show(e.arg)}` : `not ${show(e.arg)}`;
-    case 'call': return `${e.fn}(${e.args.map(show).join(', ')})`;
-    case 'binary': return `${show(e.left)} ${e.op} ${show(e.right)}`;
+    case 'unary': return e.op === '-' ? `-${exprSource(e.arg)}` : `not ${exprSource(e.arg)}`;
+    case 'call': return `${e.fn}(${e.args.map(exprSource).join(', ')})`;
+    case 'binary': return `${exprSource(e.left)} ${e.op} ${exprSource(e.right)}`;
   }
 }

@@ -32,8 +32,12 @@ export function parseOverride(text: string): Override {
   } catch (err) {
     throw new RunnerError(`--set '${text}': the value is not valid YAML (${(err as Error).message.split('\n')[0]})`);
   }
-  const path = segments.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  return { text, path, value: value ?? null };
+  return { text, path: parseKeyPath(key), value: value ?? null };
+}
+
+/** `model.layers.0.dense.units` as a path: numeric segments index lists. */
+export function parseKeyPath(key: string): (string | number)[] {
+  return key.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
 /** Dotted display form of a path: `model.layers[1].dense.units`. */

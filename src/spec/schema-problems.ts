@@ -45,14 +45,14 @@ function describe(e: ErrorObject, path: Path, doc: Document, data: unknown, loca
     case 'required':
       return { ...at(path), message: `missing required key '${String(params['missingProperty'])}'` };
     case 'type':
-      return { ...at(path), message: `expected ${article(String(params['type']))}, got ${show(found)}` };
+      return { ...at(path), message: `expected ${article(String(params['type']))}, got ${describeFound(found)}` };
     case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
-      return { ...at(path), message: `expected ${bound(e)}, got ${show(found)}` };
+      return { ...at(path), message: `expected ${bound(e)}, got ${describeFound(found)}` };
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map(String);
       const hint = typeof found === 'string' ? didYouMean(found, allowed) : undefined;
       const suggestion = hint ? `; did you mean '${hint}'?` : '';
-      return { ...at(path), message: `unknown value ${show(found)}${suggestion} (expected one of: ${allowed.join(', ')})` };
+      return { ...at(path), message: `unknown value ${describeFound(found)}${suggestion} (expected one of: ${allowed.join(', ')})` };
     }
     case 'minProperties': case 'maxProperties': {
       const keys = Object.keys((found ?? {}) as object);
@@ -65,9 +65,9 @@ function describe(e: ErrorObject, path: Path, doc: Document, data: unknown, loca
     case 'uniqueItems':
       return { ...at(path), message: `has duplicate items (positions ${String(params['j'])} and ${String(params['i'])})` };
     case 'pattern':
-      return { ...at(path), message: `${show(found)} is not allowed here (expected letters, digits and _ . -, matching ${parent.pattern ?? String(params['pattern'])})` };
+      return { ...at(path), message: `${describeFound(found)} is not allowed here (expected letters, digits and _ . -, matching ${parent.pattern ?? String(params['pattern'])})` };
     default:
-      return { ...at(path), message: `${e.message ?? 'is invalid'}${found === undefined ? '' : `, got ${show(found)}`}` };
+      return { ...at(path), message: `${e.message ?? 'is invalid'}${found === undefined ? '' : `, got ${describeFound(found)}`}` };
   }
 }
 
@@ -89,7 +89,7 @@ function describeAnyOf(e: ErrorObject, branches: readonly ErrorObject[], path: P
   }))];
   const words = branches.filter((b) => b.keyword === 'enum').flatMap((b) => ((b.params as { allowedValues: unknown[] }).allowedValues).map(String));
   const hint = typeof found === 'string' ? didYouMean(found, words) : undefined;
-  return { path: formatPath(path), ...locate(offsetOf(doc, path)), message: `expected ${expected.join(', or ')}, got ${show(found)}${hint ? `; did you mean '${hint}'?` : ''}` };
+  return { path: formatPath(path), ...locate(offsetOf(doc, path)), message: `expected ${expected.join(', or ')}, got ${describeFound(found)}${hint ? `; did you mean '${hint}'?` : ''}` };
 }
 
 function pointerToPath(pointer: string): Path {
@@ -124,7 +124,7 @@ function article(type: string): string {
 }
 
 /** Short description of a found value for messages: 'relux', 0, a list, a mapping. */
-export function show(v: unknown): string {
+export function describeFound(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null (empty value)';
   if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}...` : v}'`;

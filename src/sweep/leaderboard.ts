@@ -76,7 +76,8 @@ export function leaderboardOf(dir: string): Leaderboard {
   return buildLeaderboard(dirs.map(readRun));
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+/** A parameter value in a table cell: text as is, anything else as JSON. */
+const cellText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 /** Renders a leaderboard as table, md, json or csv. */
 export function formatLeaderboard(lb: Leaderboard, format: 'table' | 'md' | 'json' | 'csv'): string {
@@ -87,9 +88,9 @@ export function formatLeaderboard(lb: Leaderboard, format: 'table' | 'md' | 'jso
       ...lb.rows.map((r) => [r.rank, ...keys.map((k) => r.params[k]), r.n, r.seeds.join(' '), r.mean, r.std, r.min, r.max, r.runs.join(' ')])]);
   }
   const head = ['#', ...keys, 'seeds', `${lb.metric} (mean +/- std)`];
-  const rows = lb.rows.map((r) => [String(r.rank), ...keys.map((k) => show(r.params[k])), String(r.n), `${r.mean.toFixed(4)} +/- ${r.std.toFixed(4)}`]);
+  const rows = lb.rows.map((r) => [String(r.rank), ...keys.map((k) => cellText(r.params[k])), String(r.n), `${r.mean.toFixed(4)} +/- ${r.std.toFixed(4)}`]);
   const title = `sweep ${lb.sweep}: ${lb.rows.length} variant(s), ${lb.trials} trial(s), ranked by ${lb.metric} (${lb.goal})`;
-  const failedLines = lb.failed.map((f) => `${f.status} ${f.run} (seed ${f.seed}, ${keys.map((k) => `${k}=${show(f.params[k])}`).join(', ')}): ${f.error}`);
+  const failedLines = lb.failed.map((f) => `${f.status} ${f.run} (seed ${f.seed}, ${keys.map((k) => `${k}=${cellText(f.params[k])}`).join(', ')}): ${f.error}`);
   if (format === 'md') {
     const out = [`**${title}**`, '', markdownTable([head, ...rows], ['r', ...keys.map(() => 'l' as const), 'r', 'r'])];
     if (failedLines.length) out.push('', '**failed trials**', '', ...failedLines.map((l) => `- ${l}`));

@@ -6,7 +6,7 @@ import { RunnerError, SpecError, type SpecProblem } from '../core/errors.js';
 import { dataKind } from '../data/kinds.js';
 import { DataSession } from '../data/session.js';
 import { loadSpec } from '../spec/load.js';
-import type { Override } from '../spec/overrides.js';
+import { parseKeyPath, type Override } from '../spec/overrides.js';
 import type { SweepSpec, SweepValues } from '../spec/types.js';
 import { specHash, variantHash } from '../spec/hash.js';
 
@@ -96,7 +96,7 @@ export function planSweep(file: string): SweepPlan {
 }
 
 function toOverride(key: string, value: unknown, source: string): Override {
-  return { text: `${key}=${JSON.stringify(value)}`, path: key.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)), value, source };
+  return { text: `${key}=${JSON.stringify(value)}`, path: parseKeyPath(key), value, source };
 }
 
 /** Line of each sweep.parameters key, to point errors at. */

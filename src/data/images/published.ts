@@ -16,29 +16,24 @@ export const STANDARD_NAMES: Record<Role, string> = {
   testLabels: 't10k-labels-idx1-ubyte',
 };
 
-export interface Published { readonly baseUrl: string; readonly checksums: Record<Role, { algo: 'sha256' | 'md5'; hex: string }>; readonly classNames: string[] }
+export interface Published { readonly baseUrl: string; readonly algo: 'sha256' | 'md5'; readonly checksums: readonly string[]; readonly classNames: string[] }
 
-/** Download locations and the checksums their publishers give for the .gz files. */
+/** Download locations and the checksums their publishers give for the .gz files, in ROLES order. */
 export const PUBLISHED: Record<'mnist' | 'fashion-mnist', Published> = {
   mnist: {
     baseUrl: 'https://storage.googleapis.com/cvdf-datasets/mnist/',
-    checksums: {
-      trainImages: { algo: 'sha256', hex: '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609' },
-      trainLabels: { algo: 'sha256', hex: '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c' },
-      testImages: { algo: 'sha256', hex: '8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6' },
-      testLabels: { algo: 'sha256', hex: 'f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6' },
-    },
+    algo: 'sha256',
+    checksums: [
+      '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609', '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c',
+      '8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6', 'f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6',
+    ],
     classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
   },
   // Fashion-MNIST publishes MD5 sums only.
   'fashion-mnist': {
     baseUrl: 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
-    checksums: {
-      trainImages: { algo: 'md5', hex: '8d4fb7e6c68d591d4c3dfef9ec88bf0d' },
-      trainLabels: { algo: 'md5', hex: '25c81989df183df01b3e8a0aad5dffbe' },
-      testImages: { algo: 'md5', hex: 'bef4ecab320f06d8554ea6380940ec79' },
-      testLabels: { algo: 'md5', hex: 'bb300cfdad3c16e7a12a480ee83cd310' },
-    },
+    algo: 'md5',
+    checksums: ['8d4fb7e6c68d591d4c3dfef9ec88bf0d', '25c81989df183df01b3e8a0aad5dffbe', 'bef4ecab320f06d8554ea6380940ec79', 'bb300cfdad3c16e7a12a480ee83cd310'],
     classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
   },
 };
@@ -122,14 +117,15 @@ export async function readIdxSet(reader: IdxReader, name: string, files: Record<
 /** Downloads a dataset's four .gz files into `dir`, each checked against its published checksum. */
 export async function download(published: Published, dir: string, log: ResolveLog): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  for (const r of ROLES) {
+  for (const [i, r] of ROLES.entries()) {
     const file = `${STANDARD_NAMES[r]}.gz`;
     const url = published.baseUrl + file;
     log.info(`downloading ${url}`);
     const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
     const body = new Uint8Array(await res.arrayBuffer());
-    const { algo, hex } = published.checksums[r];
+    const { algo } = published;
+    const hex = published.checksums[i]!;
     const got = hash(algo, body);
     if (got !== hex) throw new Error(`${url}: ${algo} ${got} does not match the published ${hex}`);
     writeFileAtomic(join(dir, file), body);

@@ -13,13 +13,17 @@ export interface DataSource {
   readonly note?: string;
 }
 
-/** A whole image-classification dataset before any split or preprocessing. */
-export interface RawDataset {
-  readonly name: string;
-  readonly train: RawSplit;
-  readonly test: RawSplit;
+/** What every image set says of its examples: their shape and the classes they belong to. */
+export interface ImageClasses {
   readonly exampleShape: readonly number[];
   readonly numClasses: number;
   readonly classNames: readonly string[];
+}
+
+/** A whole image-classification dataset before any split or preprocessing. */
+export interface RawDataset extends ImageClasses {
+  readonly name: string;
+  readonly train: RawSplit;
+  readonly test: RawSplit;
   readonly source: DataSource;
 }

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RunnerError, SpecError } from '../../core/errors.js';
+import { parseKeyPath } from '../../spec/overrides.js';
 import type { DataSpec, TableDataSpec } from '../../spec/types.js';
 import type { DataKind } from '../kind.js';
 import { loadTable } from './load.js';
@@ -18,7 +19,7 @@ export const tables: DataKind<TableDataSpec> = {
    */
   check(loaded, specDir, session) {
     const where = (key: string) => {
-      const { line } = loaded.problemAt(key.split('.'), '');
+      const { line } = loaded.problemAt(parseKeyPath(key), '');
       return `${key} (${loaded.file}${line ? ` line ${line}` : ''})`;
     };
     const check = session.tables.check(loaded.spec, specDir, where);
