@@ -13,25 +13,18 @@ export function fillBatch(split: Split, ySize: number, order: Uint32Array, from:
   }
 }
 
-const inference = new WeakMap<LayersModel, (x: tf.Tensor) => tf.Tensor>();
-
-/** The model's inference pass (built once per model): what model.evaluate and model.predict compute, faster on wasm. */
-function forwardOf(model: LayersModel): (x: tf.Tensor) => tf.Tensor {
-  let f = inference.get(model);
-  if (!f) inference.set(model, (f = buildForward(model, false)));
-  return f;
-}
-
 /** The model's outputs for rows of features (inference mode, the pass evaluate uses), in chunks; row-major floats. */
 export function predictRows(model: LayersModel, x: Features, count: number, inputShape: readonly number[], batchSize = 256): Float32Array {
   const xSize = sizeOf(inputShape);
   const outSize = sizeOf((model.outputs[0]!.shape as number[]).slice(1));
   const out = new Float32Array(count * outSize);
   const xBuf = new Float32Array(Math.min(batchSize, count) * xSize);
+  // The inference pass model.predict computes, faster on wasm.
+  const forward = buildForward(model, false);
   for (let from = 0; from < count; from += batchSize) {
     const to = Math.min(count, from + batchSize);
     fillRows(x, xBuf, from, to);
-    const values = tf.tidy(() => forwardOf(model)(tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape])).dataSync());
+    const values = tf.tidy(() => forward(tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape])).dataSync());
     out.set(values, from * outSize);
   }
   return out;
@@ -51,6 +44,7 @@ export async function evaluateSplit(model: LayersModel, split: Split, inputShape
   const xBuf = new Float32Array(Math.min(batchSize, split.count) * xSize);
   const { lossFunctions, metricsTensors } = compiledOf(model);
   const fns = [lossFunctions[0]!, ...metricsTensors.map(([fn]) => fn)];
+  const forward = buildForward(model, false);
   const sums: number[] = [];
   for (let from = 0; from < split.count; from += batchSize) {
     const to = Math.min(split.count, from + batchSize);
@@ -58,7 +52,7 @@ export async function evaluateSplit(model: LayersModel, split: Split, inputShape
     const values = tf.tidy(() => {
       const x = tf.tensor(xBuf.subarray(0, (to - from) * xSize), [to - from, ...inputShape]);
       const y = tf.tensor(split.y.subarray(from * ySize, to * ySize), [to - from, ...targetShape]);
-      const pred = forwardOf(model)(x);
+      const pred = forward(x);
       if (sink.classes) sink.classes.set(tf.argMax(pred, -1).dataSync(), from);
       if (sink.values) sink.values.set(pred.dataSync(), from);
       return fns.map((fn) => tf.mean(fn(y, pred)).dataSync()[0]!);

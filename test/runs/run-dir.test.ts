@@ -42,6 +42,14 @@ describe('RunDir', () => {
     expect(readdirSync(dir.file('model'))).toEqual(['weights.bin']);
   });
 
+  it('continues a JSON-lines file of a folder opened again (resume) instead of erasing it', () => {
+    const first = RunDir.create(out, 'reopened');
+    first.appendJsonl('metrics.jsonl', { epoch: 1 });
+    const again = RunDir.open(first.path);
+    again.appendJsonl('metrics.jsonl', { epoch: 2 });
+    expect(readFileSync(again.file('metrics.jsonl'), 'utf8')).toBe('{"epoch":1}\n{"epoch":2}\n');
+  });
+
   it('keeps lists of plain values on one line in JSON', () => {
     expect(toJson({ m: [[1, 2], [3, 4]], s: ['a]', 'b'] })).toBe('{\n  "m": [\n    [1, 2],\n    [3, 4]\n  ],\n  "s": ["a]", "b"]\n}');
     expect(JSON.parse(toJson({ s: ['[x', 'y]'], o: [{ a: [1] }] }))).toEqual({ s: ['[x', 'y]'], o: [{ a: [1] }] });

@@ -1,0 +1,34 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/commands/run.js';
+import { RunnerError } from '../../src/core/errors.js';
+import { FIXTURES, readJson } from '../helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'runner-engine-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const data = { cacheDir: join(work, 'cache'), offline: true };
+const TINY = join(FIXTURES, 'tiny-mlp.yaml');
+
+describe('the run engine, in process', () => {
+  it('leaves Math.random as it found it, and records pid and host from the first run.json', async () => {
+    const before = Math.random;
+    const outcome = await runCommand({ spec: TINY, set: ['train.epochs=1', 'model.layers.1={"dropout":{"rate":0.2}}'], out: join(work, 'runs'), backend: 'cpu', data });
+    expect(outcome.status).toBe('completed');
+    expect(Math.random).toBe(before);
+    const record = readJson(join(outcome.runDir, 'run.json')) as { pid: number; host: { hostname: string } };
+    expect(record.pid).toBe(process.pid);
+    expect(record.host.hostname).toBeTruthy();
+  });
+
+  it('plans before any folder exists: a table that does not fit the spec leaves --out untouched', async () => {
+    writeFileSync(join(work, 't.csv'), 'a,b,label\n1,2,x\n3,4,y\n');
+    writeFileSync(join(work, 't.yaml'), 'data: { format: csv, path: t.csv, target: lable }\nmodel: { layers: [{ dense: { units: 2, activation: softmax } }] }\ncompile: { loss: sparseCategoricalCrossentropy, optimizer: { adam: {} } }\n');
+    const out = join(work, 'never');
+    const failed = runCommand({ spec: join(work, 't.yaml'), out, data });
+    await expect(failed).rejects.toBeInstanceOf(RunnerError);
+    await expect(failed).rejects.toThrow('t.yaml is invalid');
+    expect(() => readdirSync(out)).toThrow(/ENOENT/);
+  });
+});
