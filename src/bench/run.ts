@@ -116,9 +116,14 @@ async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples
   tf.dispose([xs, ys]);
   reference.model.dispose();
 
-  // runner's fit stage, recording the tensor count at each epoch end.
+  // runner's fit stage, recording the tensor count and the seconds of each epoch (the first apart from the steady state).
   const tensors: number[] = [];
-  const runnerCtx = { ...ctx, progress: { epochStart() {}, batch() {}, epochEnd: () => void tensors.push(tf.memory().numTensors) } };
+  const epochSeconds: number[] = [];
+  const epochEnd = (_epoch: number, logs: Record<string, number>) => {
+    tensors.push(tf.memory().numTensors);
+    epochSeconds.push(logs['seconds']!);
+  };
+  const runnerCtx = { ...ctx, progress: { epochStart() {}, batch() {}, epochEnd } };
   const ours = await compile.run({ build: await build.run({ normalize: prepared }, runnerCtx) }, runnerCtx);
   const started = performance.now();
   await fit.run({ compile: ours, normalize: prepared }, runnerCtx);
@@ -127,7 +132,7 @@ async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples
   rmSync(ctx.dir, { recursive: true, force: true });
   const modelFit = (n * EPOCHS) / modelFitSeconds;
   const runner = (n * EPOCHS) / runnerSeconds;
-  return { model, backend, samples: n, epochs: EPOCHS, modelFitSamplesPerSecond: modelFit, runnerSamplesPerSecond: runner, ratio: runner / modelFit, tensorsAtEpochEnd: tensors };
+  return { model, backend, samples: n, epochs: EPOCHS, modelFitSamplesPerSecond: modelFit, runnerSamplesPerSecond: runner, ratio: runner / modelFit, tensorsAtEpochEnd: tensors, epochSeconds };
 }
 
 async function main(): Promise<void> {
@@ -163,10 +168,11 @@ async function main(): Promise<void> {
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   writeFileSync(args.out!, `${JSON.stringify(report, null, 2)}\n`);
-  const rows = [['model', 'backend', 'samples', 'model.fit samples/s', 'runner fit samples/s', 'ratio', 'tensors at epoch ends']];
+  const rows = [['model', 'backend', 'samples', 'model.fit samples/s', 'runner fit samples/s', 'ratio', 'runner epoch 1 s', 'later epochs s (mean)', 'tensors at epoch ends']];
+  const mean = (xs: number[]) => (xs.length ? (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2) : '-');
   for (const r of results) {
-    if ('error' in r) rows.push([r.model, r.backend, '-', '-', '-', '-', r.error!]);
-    else rows.push([r.model, r.backend, String(r.samples), Math.round(r.modelFitSamplesPerSecond).toLocaleString('en-US'), Math.round(r.runnerSamplesPerSecond).toLocaleString('en-US'), `${r.ratio.toFixed(2)}x`, r.tensorsAtEpochEnd.join(' ')]);
+    if ('error' in r) rows.push([r.model, r.backend, '-', '-', '-', '-', '-', '-', r.error!]);
+    else rows.push([r.model, r.backend, String(r.samples), Math.round(r.modelFitSamplesPerSecond).toLocaleString('en-US'), Math.round(r.runnerSamplesPerSecond).toLocaleString('en-US'), `${r.ratio.toFixed(2)}x`, r.epochSeconds[0]!.toFixed(2), mean(r.epochSeconds.slice(1)), r.tensorsAtEpochEnd.join(' ')]);
   }
   const lines = [
     `runner benchmark, ${report.date}: ${report.machine.cpu} (${report.machine.cores} cores), node ${report.machine.node}, tfjs ${report.machine.tfjs}`,

@@ -1,14 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-/** Path of the JSON Schema file that defines an experiment (also used by editors). */
-export const SCHEMA_PATH = fileURLToPath(new URL('../../schema/experiment.schema.json', import.meta.url));
-
-/** The experiment JSON Schema, read once. */
-export function loadSchema(): Record<string, unknown> {
-  return JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
-}
-
 export type Activation =
   | 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' | 'sigmoid' | 'hardSigmoid'
   | 'softmax' | 'softplus' | 'softsign' | 'tanh' | 'swish' | 'mish';

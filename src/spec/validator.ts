@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { loadSchema } from './types.js';
 
 /** The validator compiled at build time (scripts/compile-schema.mjs), when there is one. */
 function precompiled(): ValidateFunction | undefined {
@@ -18,7 +17,8 @@ let compiled: ValidateFunction | undefined = precompiled();
 async function compileNow(): Promise<ValidateFunction> {
   const { Ajv2020 } = await import('ajv/dist/2020.js');
   const options = JSON.parse(readFileSync(new URL('../../schema/ajv-options.json', import.meta.url), 'utf8')) as object;
-  return new Ajv2020(options).compile(loadSchema());
+  const schema = JSON.parse(readFileSync(new URL('../../schema/experiment.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  return new Ajv2020(options).compile(schema);
 }
 compiled ??= await compileNow();
 
