@@ -5,6 +5,7 @@ import { installSeededRandom } from '../core/random.js';
 import { dataKind } from '../data/kinds.js';
 import { gitState } from '../runs/environment.js';
 import type { RunRecord, StageRecord } from '../runs/record.js';
+import { RunLock } from '../runs/lock.js';
 import { RUN_FILES, RunDir } from '../runs/run-dir.js';
 import { silentProgress, type Progress, type StageContext } from '../stages/stage.js';
 import type { TestSummary } from '../stages/types.js';
@@ -87,6 +88,16 @@ export interface RunStart {
 
 /** Runs the stages into a run folder (new, or resumed) and keeps run.json current; Math.random is the process's again afterwards. */
 export async function executeRun(start: RunStart): Promise<RunOutcome> {
+  // One process writes a run folder at a time (two resumes started at the same moment: one is refused).
+  const lock = RunLock.acquire(start.runDir.path, start.io.warn);
+  try {
+    return await runLocked(start);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(start: RunStart): Promise<RunOutcome> {
   const { plan, runDir, record, backend, io } = start;
   const save = () => runDir.writeJson(RUN_FILES.run, record);
   save();

@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { parse } from 'yaml';
 import { RunnerError } from '../core/errors.js';
+import { alive } from './lock.js';
 import { RUN_FORMAT, type RecordedStatus, type RunRecord } from './record.js';
 import { RUN_FILES, runSuffix } from './run-dir.js';
 
@@ -22,16 +23,6 @@ export interface RunView {
   readonly spec: Record<string, unknown>;
   readonly metrics: readonly EpochRow[];
   readonly summary?: Summary;
-}
-
-/** Whether a process of this machine still exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A run that says `running` but whose process on this host is gone has crashed. */

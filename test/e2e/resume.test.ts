@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { runCommand } from '../../src/commands/run.js';
 import type { RunOutcome } from '../../src/pipeline/run.js';
 import { silentProgress } from '../../src/stages/stage.js';
 import { RunnerError } from '../../src/core/errors.js';
+import { RunLock } from '../../src/runs/lock.js';
 import type { Progress } from '../../src/stages/stage.js';
 import { epochLineValues, FIXTURES, interruptOn, onLine, readJson } from '../helpers.js';
 
@@ -115,6 +116,47 @@ describe('checkpoints', () => {
     await expect(resumeCommand({ run: cut.runDir })).rejects.toThrow('does not match its sha256');
     const done = await runCommand({ spec: TINY, out });
     await expect(resumeCommand({ run: done.runDir })).rejects.toThrow('has already completed');
+  });
+});
+
+describe('the run folder lock', () => {
+  const interrupted = async (name: string) => {
+    const controller = new AbortController();
+    const cut = await runCommand({ spec: TINY, set: ['train.epochs=3'], out: join(work, name), progress: abortAt(2, 2, controller), interrupt: interruptOn(controller.signal) });
+    expect(cut.status).toBe('interrupted');
+    return cut.runDir;
+  };
+
+  it('lets one of two resumes started at the same moment continue the run, and refuses the other', async () => {
+    const dir = await interrupted('race');
+    const children = [0, 1].map(() => execa('node', [BIN, 'resume', dir], { reject: false }));
+    const both = await Promise.all(children);
+    expect(both.map((r) => r.exitCode).sort()).toEqual([0, 2]);
+    const record = readJson(join(dir, 'run.json')) as { status: string; resumes: unknown[]; pid: number };
+    expect(record.status).toBe('completed');
+    expect(record.resumes).toHaveLength(1);
+    expect(children[both.findIndex((r) => r.exitCode === 0)]!.pid).toBe(record.pid);
+    expect(existsSync(join(dir, 'run.lock'))).toBe(false);
+  });
+
+  it('refuses to resume a folder another live process holds, naming it', async () => {
+    const dir = await interrupted('held');
+    const lock = RunLock.acquire(dir);
+    try {
+      const r = await execa('node', [BIN, 'resume', dir], { reject: false });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`is in use by pid ${process.pid}`);
+    } finally {
+      lock.release();
+    }
+  });
+
+  it('takes over the lock of a dead process on this host, and says so', async () => {
+    const dir = await interrupted('stale');
+    writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), since: '2026-11-28T00:00:00Z' }));
+    const r = await execa('node', [BIN, 'resume', dir], { reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`took over the lock of ${dir} from pid ${2 ** 22 + 17}`);
   });
 });
 

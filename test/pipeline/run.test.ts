@@ -1,15 +1,29 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/commands/run.js';
 import { RunnerError } from '../../src/core/errors.js';
+import { planRun } from '../../src/pipeline/plan.js';
+import { newRecord } from '../../src/pipeline/record.js';
+import { RunDir } from '../../src/runs/run-dir.js';
 import { FIXTURES, readJson } from '../helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'runner-engine-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const data = { cacheDir: join(work, 'cache'), offline: true };
 const TINY = join(FIXTURES, 'tiny-mlp.yaml');
+
+describe('the first run.json', () => {
+  it('already names the pid and host, so a run that dies at once is seen as crashed, not running', () => {
+    const plan = planRun(TINY);
+    const record = newRecord(RunDir.create(join(work, 'records'), 'tiny'), plan, { requested: 'cpu', used: 'cpu', skipped: [] }, {});
+    expect(record.status).toBe('running');
+    expect(record.pid).toBe(process.pid);
+    expect(record.host?.hostname).toBe(hostname());
+    expect(record.versions?.node).toBe(process.versions.node);
+  });
+});
 
 describe('the run engine, in process', () => {
   it('leaves Math.random as it found it, and records pid and host from the first run.json', async () => {
