@@ -22,8 +22,9 @@ export async function trainEpoch(trainer: Trainer, data: Prepared, order: Uint32
   const { train, inputShape, targetShape } = data;
   const xSize = sizeOf(inputShape);
   const ySize = sizeOf(targetShape);
-  const xBuf = new Float32Array(batchSize * xSize);
-  const yBuf = new Float32Array(batchSize * ySize);
+  // A batch larger than the data is the whole data: buffers for more rows than there are would only waste memory.
+  const xBuf = new Float32Array(Math.min(batchSize, train.count) * xSize);
+  const yBuf = new Float32Array(Math.min(batchSize, train.count) * ySize);
   const steps = Math.ceil(train.count / batchSize);
   const sums: number[] = [...(from?.sums ?? [])];
   let flushed = from?.step ?? 0;

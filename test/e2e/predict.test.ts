@@ -110,6 +110,12 @@ describe('runner predict on table runs', () => {
     const short = await execa('node', [BIN, 'predict', run.runDir, missing], { cwd: work, reject: false });
     expect(short.exitCode).toBe(2);
     expect(short.stderr).toContain("short.csv lacks columns 'Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)'");
+    const huge = join(work, 'huge.csv');
+    writeFileSync(huge, 'Island,Beak Length (mm),Beak Depth (mm),Flipper Length (mm),Body Mass (g),Sex\nDream,39.1,18.7,181,3750,MALE\nDream,1e400,18.7,181,3750,MALE\n');
+    const overflow = await execa('node', [BIN, 'predict', run.runDir, huge], { cwd: work, reject: false });
+    expect(overflow.exitCode).toBe(2);
+    expect(overflow.stderr).toContain("huge.csv line 3, column 'Beak Length (mm)': '1e400' is beyond the range of a 32-bit float");
+    expect(overflow.stdout).toBe('');
   });
 
   it('predicts miles per gallon for car rows (regression: a value)', async () => {

@@ -66,6 +66,8 @@ describe('loadSpec', () => {
     bad('duplicate key', GOOD.replace('seed: 7', 'seed: 7\nseed: 8'), ['Map keys must be unique', 'line 5']),
     bad('wrong type', GOOD.replace('epochs: 2', 'epochs: two'), ['train.epochs (line 26, col 11): expected an integer, got \'two\'']),
     bad('negative number', GOOD.replace('batchSize: 32', 'batchSize: -4'), ['train.batchSize (line 27, col 14): expected an integer >= 1, got -4']),
+    bad('a batch too large to allocate', GOOD.replace('batchSize: 32', 'batchSize: 100000000'), ['train.batchSize (line 27, col 14): expected an integer <= 1048576, got 100000000']),
+    bad('a layer too wide to allocate', GOOD.replace('units: 16', 'units: 1e10'), ['model.layers[0].dense.units (line 17', 'expected an integer <= 65536']),
     bad('unknown layer', GOOD.replace('- dropout: { rate: 0.2 }', '- conv3d: { filters: 2 }'), ["model.layers[1].conv3d (line 18, col 7): unknown layer 'conv3d'", 'expected one of: dense, dropout']),
     bad('misspelled key', GOOD.replace('epochs: 2', 'epoch: 2'), ["train.epoch (line 26, col 3): unknown key 'epoch'; did you mean 'epochs'?"]),
     bad('misspelled enum value', GOOD.replace('activation: relu', 'activation: relux'), ["model.layers[0].dense.activation (line 17, col 39): unknown value 'relux'; did you mean 'relu'?"]),

@@ -1,5 +1,5 @@
 import { kindOf, type PreprocessStep } from '../../spec/types.js';
-import { isMissing, labelOf, numberOf, type Cell } from './table.js';
+import { isMissing, labelOf, notANumber, numberOf, type Cell } from './table.js';
 import type { TablePlan } from './plan.js';
 import type { TableRows } from './split.js';
 
@@ -86,7 +86,7 @@ export function encodeFeatures(enc: TableEncoder, rows: TableRows): { values: Fl
         k += f.vocabulary.length;
       } else {
         const v = numberOf(cell);
-        if (v === undefined) throw new Error(`${rows.where[i]}, column '${f.name}': '${labelOf(cell)}' is not a number`);
+        if (v === undefined) throw new Error(`${rows.where[i]}, column '${f.name}': ${notANumber(cell)}`);
         values[k++] = v;
       }
     });

@@ -3,7 +3,7 @@ import { kindOf, type ExperimentSpec, type TableDataSpec } from '../../spec/type
 import { didYouMean } from '../../core/suggest.js';
 import type { KeyProblem } from '../../spec/locate.js';
 import { outputUnitsProblem } from '../../spec/rules.js';
-import { DEFAULT_NA, isMissing, labelOf, numberOf, rowWhere, TableReader, type Table } from './table.js';
+import { DEFAULT_NA, isMissing, labelOf, notANumber, numberOf, overflows, rowWhere, TableReader, type Table } from './table.js';
 
 /** One input column and how it becomes numbers: as is (numeric) or one indicator per value (categorical). */
 export interface FeatureColumn { readonly name: string; readonly kind: 'numeric' | 'categorical' }
@@ -126,10 +126,14 @@ function cellProblems(t: Table, features: readonly FeatureColumn[], data: TableD
     const j = t.columns.indexOf(col.name);
     const missing: number[] = [];
     const text: number[] = [];
+    const huge: number[] = [];
     t.rows.forEach((r, i) => {
       if (isMissing(r[j]!, na)) missing.push(i);
+      else if (col.kind === 'numeric' && overflows(r[j]!)) huge.push(i);
       else if (col.kind === 'numeric' && numberOf(r[j]!) === undefined) text.push(i);
     });
+    for (const i of huge.slice(0, MAX_LISTED)) problems.push(`${rowWhere(t, i)}, column '${col.name}': ${notANumber(t.rows[i]![j]!)}`);
+    if (huge.length > MAX_LISTED) problems.push(`column '${col.name}': and ${huge.length - MAX_LISTED} more values beyond the range of a 64-bit float`);
     const role = col.name === data.target ? 'the target' : 'a feature';
     if (missing.length && (data.missing === 'error')) {
       problems.push(`column '${col.name}' (${role}) has ${missing.length} missing value${missing.length === 1 ? '' : 's'} (first at ${rowWhere(t, missing[0]!)}); set data.missing to drop or fill${col.name === data.target ? '' : ', or leave the column out of data.features'}`);

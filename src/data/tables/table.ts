@@ -33,12 +33,26 @@ export function isMissing(cell: Cell | undefined, na: ReadonlySet<string>): bool
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** The number a cell holds, or undefined when it holds text (or true/false) that is not a number. */
+/** The largest float32: the model computes in float32, so a larger value would become Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A number as written, or undefined for text that is not one. */
+const written = (cell: Cell): number | undefined => (typeof cell === 'number' ? cell : typeof cell === 'string' && NUMBER.test(cell.trim()) ? Number(cell.trim()) : undefined);
+
+/** The number a cell holds, or undefined when it holds text (or true/false), or a number no float32 holds. */
 export function numberOf(cell: Cell): number | undefined {
-  if (typeof cell === 'number') return Number.isFinite(cell) ? cell : undefined;
-  if (typeof cell === 'string' && NUMBER.test(cell.trim())) return Number(cell.trim());
-  return undefined;
+  const n = written(cell);
+  return n !== undefined && Math.abs(n) <= FLOAT32_MAX ? n : undefined;
 }
+
+/** A cell written as a number too large for float32 (`1e400`, `1e39`): as Infinity it would poison every statistic. */
+export const overflows = (cell: Cell): boolean => {
+  const n = written(cell);
+  return n !== undefined && !(Math.abs(n) <= FLOAT32_MAX);
+};
+
+/** Why a cell of a numeric column is not a number: out of range, or not a number at all. */
+export const notANumber = (cell: Cell): string => (overflows(cell) ? `'${labelOf(cell)}' is beyond the range of a 32-bit float, which the model computes in (it would be Infinity)` : `'${labelOf(cell)}' is not a number`);
 
 /** A cell as a category label: text as is, numbers and booleans as their text. */
 export const labelOf = (cell: Cell): string => (typeof cell === 'string' ? cell.trim() : String(cell));

@@ -37,6 +37,7 @@ function spec(name: string, { data = '', preprocess = "  - oneHot: { columns: [c
 writeFileSync(join(dir, 'animals.csv'), GOOD_CSV);
 writeFileSync(join(dir, 'ragged.csv'), 'size,weight,colour,label\n1,2,red,cat\n3,4,blue\n5,6,red,dog,extra\n');
 writeFileSync(join(dir, 'text.csv'), 'size,weight,colour,label\n1,2,red,cat\n3,heavy,blue,dog\n5,6,red,dog\n7,8,red,cat\n');
+writeFileSync(join(dir, 'huge.csv'), 'size,weight,colour,label\n1,2,red,cat\n3,1e400,blue,dog\n5,6,red,dog\n-1e39,8,red,cat\n');
 writeFileSync(join(dir, 'quoted.csv'), '\ufeffname,"note, with comma",label\r\n"a ""b""","x\ny",cat\r\n');
 writeFileSync(join(dir, 'animals.json'), JSON.stringify([{ size: 1, colour: 'red', label: 'cat' }, { size: 2, colour: null, label: 'dog' }, { size: 3, label: 'dog' }]));
 writeFileSync(join(dir, 'nested.json'), JSON.stringify([{ size: [1, 2], label: 'cat' }]));
@@ -71,6 +72,7 @@ const cases = [
   { name: 'an unknown target, with did-you-mean at the spec line', file: spec('target', { data: '  features: [size]' }), edit: (s: string) => s.replace('target: label', 'target: lable'), want: ["data.target (line 4, col 11): ", "no column 'lable'; did you mean 'label'?"] },
   { name: 'an unknown feature', file: spec('feature', { data: '  features: [size, wieght]' }), want: ["data.features[1] (line 6", "no column 'wieght'; did you mean 'weight'?"] },
   { name: 'a text value in a numeric column, by line and column', file: spec('text', { file: 'text.csv' }), want: ["text.csv line 3, column 'weight': 'heavy' is not a number"] },
+  { name: 'numbers beyond float range, by line and column, even with missing: fill', file: spec('huge', { file: 'huge.csv' }), want: ["huge.csv line 3, column 'weight': '1e400' is beyond the range of a 32-bit float", "huge.csv line 5, column 'size': '-1e39' is beyond the range"] },
   { name: 'a text column that is not one-hot encoded', file: spec('colour', { preprocess: '  - oneHot: {}' }), want: ["column 'colour' holds text ('red' at line 2)", 'oneHot: { columns'] },
   { name: 'missing values when data.missing is error', file: spec('missing'), edit: (s: string) => s.replace('missing: fill', 'missing: error'), want: ["column 'weight' (a feature) has 1 missing value (first at line 4); set data.missing to drop or fill"] },
   { name: 'oneHot columns that are not features', file: spec('onehot', { preprocess: '  - oneHot: { columns: [color] }\n  - oneHot: {}' }), want: ["preprocess[0].oneHot.columns[0]", "'color' is not a feature column; did you mean 'colour'?"] },
