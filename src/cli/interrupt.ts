@@ -3,16 +3,14 @@ import type { Interrupt } from '../pipeline/run.js';
 
 /**
  * Ctrl-C and SIGTERM for one command: the first aborts the signal so fit stops after the current
- * batch; a second runs what the engine registered (mark the run interrupted) and exits at once.
+ * batch; a second runs what the engine registered (mark the run interrupted, or nothing once its
+ * record is final) and exits at once with the code that matches the record.
  */
 export function terminalInterrupt(): Interrupt {
   const controller = new AbortController();
-  let cleanup: (() => void) | undefined;
+  let cleanup: (() => number) | undefined;
   const onSignal = () => {
-    if (controller.signal.aborted) {
-      cleanup?.();
-      process.exit(EXIT.interrupted);
-    }
+    if (controller.signal.aborted) process.exit(cleanup?.() ?? EXIT.interrupted);
     process.stderr.write('\nrunner: interrupted; stopping after this batch (Ctrl-C again to quit at once)\n');
     controller.abort();
   };

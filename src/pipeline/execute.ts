@@ -3,10 +3,12 @@ import type { StagePlan } from './graph.js';
 import type { StageRecord } from '../runs/record.js';
 import type { Stage } from '../stages/stage.js';
 
-/** Optional hooks: outputs known in advance (the stage cache), and a callback after each stage that ran. */
+/** Optional hooks: outputs known in advance (the stage cache), a callback after each stage that ran, and a signal that stops the run between stages. */
 export interface ExecuteHooks {
   readonly preset?: ReadonlyMap<string, unknown>;
   readonly onDone?: (stage: string, output: unknown) => void;
+  /** Once aborted, no further stage starts: the next one fails as interrupted and what needs it is skipped. */
+  readonly signal?: AbortSignal;
 }
 
 /** The outcome of running a plan. */
@@ -41,6 +43,13 @@ export async function executeStages<Ctx>(
     if (hooks.preset?.has(stage.name)) {
       outputs.set(stage.name, hooks.preset.get(stage.name));
       Object.assign(rec, { status: 'done', cached: true, durationMs: 0 });
+      onChange(records);
+      continue;
+    }
+    if (hooks.signal?.aborted) {
+      const error = new Error('interrupted before this stage started');
+      Object.assign(rec, { status: 'failed', error: error.message });
+      failed ??= { stage: stage.name, error };
       onChange(records);
       continue;
     }

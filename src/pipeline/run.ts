@@ -19,8 +19,8 @@ import { stageCacheHooks } from './stage-cache.js';
 /** Ctrl-C as the engine sees it: the signal to stop after the batch, and what must happen before a forced exit. */
 export interface Interrupt {
   readonly signal: AbortSignal;
-  /** What a second Ctrl-C does before the process exits at once (undefined: nothing). */
-  beforeExit(fn: (() => void) | undefined): void;
+  /** What a second Ctrl-C does before the process exits at once; it returns the exit code to exit with. */
+  beforeExit(fn: () => number): void;
 }
 
 /** Where a run's progress, warnings and Ctrl-C come from and go to. */
@@ -111,6 +111,7 @@ async function runLocked(start: RunStart): Promise<RunOutcome> {
   io.interrupt?.beforeExit(() => {
     Object.assign(record, { status: 'interrupted', endedAt: new Date().toISOString() });
     save();
+    return EXIT.interrupted;
   });
   // Dropout masks and any other tfjs randomness draw their seeds from Math.random: make it the run's.
   const random = installSeededRandom(plan.spec.seed);
@@ -126,7 +127,7 @@ async function runLocked(start: RunStart): Promise<RunOutcome> {
         save();
       },
     };
-    const hooks = await stageCacheHooks(ctx, record, warnings, start.noCache);
+    const hooks = { ...(await stageCacheHooks(ctx, record, warnings, start.noCache)), signal };
     const result = await executeStages(plan.stages, ctx, (stages) => {
       record.stages = stages as StageRecord[];
       save();
@@ -139,15 +140,16 @@ async function runLocked(start: RunStart): Promise<RunOutcome> {
     if (error) record.error = error;
     else delete record.error;
     save();
+    // The record is final: a second Ctrl-C from here on quits with the exit code it says.
+    const exitCode = status === 'completed' ? EXIT.ok : status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
+    io.interrupt?.beforeExit(() => exitCode);
     if (error) log.error({ err: result.failed?.error, stage: error.stage }, `stage '${error.stage}' failed`);
     log.info({ status }, 'run ended');
     log.flush();
     (result.outputs.get('compile') as { model?: TF.LayersModel } | undefined)?.model?.dispose();
     const summary = result.outputs.get('evaluate') as TestSummary | undefined;
-    const exitCode = status === 'completed' ? EXIT.ok : status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
     return { exitCode, status, runDir: runDir.path, id: runDir.id, stages: result.stages, summary, error, backend };
   } finally {
-    io.interrupt?.beforeExit(undefined);
     random.uninstall();
   }
 }

@@ -66,6 +66,8 @@ export const evaluate: RunnerStage<'evaluate', 'fit' | 'normalize'> = {
     const predicted = wantsMatrix ? new Int32Array(test.count) : undefined;
     const values = data.task === 'regression' ? new Float32Array(test.count) : undefined;
     const [loss, ...compiled] = await evaluateSplit(model, test, inputShape, targetShape, batchSize, { classes: predicted, values });
+    // Ctrl-C during scoring: no summary.json, and the run is interrupted (resume scores it).
+    if (ctx.signal.aborted) throw new Error('interrupted while scoring the test split');
     const summary: Record<string, unknown> = { split: 'test', examples: test.count, epochsRun: history.length, stoppedEarly };
     if (bestEpoch !== undefined) summary['bestEpoch'] = bestEpoch;
     if (metrics.includes('loss')) summary['loss'] = loss;

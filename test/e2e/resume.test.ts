@@ -119,6 +119,22 @@ describe('checkpoints', () => {
   });
 });
 
+describe('a Ctrl-C after the last epoch', () => {
+  it('stops before evaluate: the run is interrupted (exit 130, no summary), and resume scores it as a run never stopped would', async () => {
+    const out = join(work, 'late');
+    const set = ['train.epochs=2'];
+    const whole = await runCommand({ spec: TINY, set, out });
+    const controller = new AbortController();
+    const cut = await runCommand({ spec: TINY, set, out, progress: abortAt(3, 0, controller), interrupt: interruptOn(controller.signal) });
+    expect([cut.status, cut.exitCode]).toEqual(['interrupted', 130]);
+    expect(cut.stages.find((s) => s.name === 'evaluate')).toMatchObject({ status: 'failed', error: 'interrupted before this stage started' });
+    expect(existsSync(join(cut.runDir, 'summary.json'))).toBe(false);
+    const resumed = await resumeCommand({ run: cut.runDir });
+    expect(resumed.status).toBe('completed');
+    expect(results(cut.runDir)).toEqual(results(whole.runDir));
+  });
+});
+
 describe('the run folder lock', () => {
   const interrupted = async (name: string) => {
     const controller = new AbortController();

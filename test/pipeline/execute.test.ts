@@ -68,6 +68,20 @@ describe('executeStages', () => {
     expect(result.stages.map((r) => r.durationMs)).toEqual([5, 5]);
   });
 
+  it('starts no stage once the signal has aborted: the next fails as interrupted, its dependents are skipped', async () => {
+    const calls: string[] = [];
+    const controller = new AbortController();
+    const stages = [
+      fake('load', [], calls, () => controller.abort()),
+      fake('fit', ['load'], calls, () => 'model'),
+      fake('evaluate', ['fit'], calls, () => 'summary'),
+    ];
+    const result = await executeStages(planStages(stages), null, undefined, undefined, { signal: controller.signal });
+    expect(calls).toEqual(['load']);
+    expect(result.stages.map((r) => `${r.name}:${r.status}`)).toEqual(['load:done', 'fit:failed', 'evaluate:skipped']);
+    expect(result.failed?.stage).toBe('fit');
+  });
+
   it('rejects a cyclic graph before running anything', async () => {
     const calls: string[] = [];
     expect(() => planStages([fake('a', ['b'], calls, () => 1), fake('b', ['a'], calls, () => 1)])).toThrow('cycle');
