@@ -29,6 +29,7 @@ export async function resumeCommand(opts: ResumeOptions): Promise<RunOutcome> {
   const checkpoint = loadCheckpoint(join(run.dir, RUN_FILES.checkpoint));
   const plan = planRun(join(run.dir, RUN_FILES.resolved), [], { specDir: specDirOf(run) });
   const { spec } = plan;
+  if (checkpoint.cursor.epoch > spec.train.epochs + 1) throw new RunnerError(`the checkpoint of ${run.id} is at epoch ${checkpoint.cursor.epoch}, past the run's ${spec.train.epochs} epochs`);
   if (run.record.specHash && specHash(spec) !== run.record.specHash) {
     throw new RunnerError(`${join(run.dir, RUN_FILES.resolved)} has changed since the run started (spec hash ${specHash(spec).slice(0, 12)}, recorded ${String(run.record.specHash).slice(0, 12)})`, 2, ['a resumed run must continue the spec it started with; run the changed spec with runner run']);
   }

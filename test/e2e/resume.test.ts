@@ -119,6 +119,25 @@ describe('checkpoints', () => {
   });
 });
 
+describe('a checkpoint state.json edited by hand', () => {
+  const stateOf = (dir: string) => join(dir, 'checkpoint', 'state.json');
+  it.each([
+    { name: 'an epoch far past the end', edit: (st: Record<string, any>) => void (st['cursor'].epoch = 1e9), want: 'does not match its sha256 (edited by hand?)' },
+    { name: 'an arrays file outside the folder (format 1, no hash)', edit: (st: Record<string, any>) => Object.assign(st, { formatVersion: 1, stateSha256: undefined, arraysFile: '../../../x.bin' }), want: 'arraysFile "../../../x.bin" is not an arrays file of this folder' },
+    { name: 'an entry beyond the arrays (format 1)', edit: (st: Record<string, any>) => Object.assign(st, { formatVersion: 1, stateSha256: undefined, entries: [{ ...st['entries'][0], offset: 2 ** 40 }] }), want: 'lies outside the' },
+    { name: 'a negative epoch (format 1)', edit: (st: Record<string, any>) => Object.assign(st, { formatVersion: 1, stateSha256: undefined, cursor: { ...st['cursor'], epoch: -5 } }), want: 'cursor must hold an epoch >= 1' },
+  ])('is refused with exit 2: $name', async ({ edit, want }) => {
+    const controller = new AbortController();
+    const cut = await runCommand({ spec: TINY, set: ['train.epochs=3'], out: join(work, 'edited'), progress: abortAt(2, 2, controller), interrupt: interruptOn(controller.signal) });
+    const state = readJson(stateOf(cut.runDir)) as Record<string, any>;
+    edit(state);
+    writeFileSync(stateOf(cut.runDir), JSON.stringify(state));
+    const attempt = resumeCommand({ run: cut.runDir });
+    await expect(attempt).rejects.toBeInstanceOf(RunnerError);
+    await expect(attempt).rejects.toThrow(want);
+  });
+});
+
 describe('a Ctrl-C after the last epoch', () => {
   it('stops before evaluate: the run is interrupted (exit 130, no summary), and resume scores it as a run never stopped would', async () => {
     const out = join(work, 'late');
