@@ -121,6 +121,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (runs: string[], opts: { baseline?: string; all?: boolean; format: 'table' | 'md' | 'json' | 'csv'; failIf: string[]; runsDir: string }) => {
       const { compareCommand } = await import('../commands/compare.js');
       const result = compareCommand({ runs, ...opts });
+      // Tables and markdown show the warnings; JSON and CSV output stays data, so they go to stderr too.
+      if (opts.format === 'json' || opts.format === 'csv') for (const w of result.comparison.warnings) warn(w);
       process.stdout.write(result.output);
       exitCode = result.exitCode;
     });
@@ -143,7 +145,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
     .action(async (runs: string[], opts: { out: string; runsDir: string }) => {
       const { reportCommand } = await import('../commands/report.js');
-      process.stdout.write(`report: ${await reportCommand(runs, opts.out, opts.runsDir)}\n`);
+      const report = await reportCommand(runs, opts.out, opts.runsDir);
+      for (const w of report.warnings) warn(w);
+      process.stdout.write(`report: ${report.path}\n`);
     });
 
   program

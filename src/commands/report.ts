@@ -5,8 +5,8 @@ import { writeFileAtomic } from '../core/files.js';
 import { readRun, resolveRunArgs } from '../runs/reader.js';
 import { buildReport } from '../results/html.js';
 
-/** `runner report`: one self-contained HTML file for one or more runs; returns its path. */
-export async function reportCommand(args: readonly string[], out = 'report.html', runsDir = 'runs'): Promise<string> {
+/** `runner report`: one self-contained HTML file for one or more runs; returns its path and what is wrong with the runs' files. */
+export async function reportCommand(args: readonly string[], out = 'report.html', runsDir = 'runs'): Promise<{ path: string; warnings: string[] }> {
   const dirs = resolveRunArgs(args, runsDir);
   if (dirs.length === 0) throw new RunnerError('report needs at least one run');
   const runs = dirs.map(readRun);
@@ -17,5 +17,5 @@ export async function reportCommand(args: readonly string[], out = 'report.html'
   } catch (err) {
     throw new RunnerError(`cannot write the report to '${out}': ${(err as Error).message}`, 2, ['-o must name a file in a folder you can write to']);
   }
-  return target;
+  return { path: target, warnings: runs.flatMap((r) => r.problems.map((p) => `${r.id}: ${p}`)) };
 }

@@ -105,6 +105,7 @@ function comparabilityWarnings(runs: readonly RunView[], base: number): string[]
     }
   }
   for (const r of runs) if (r.status !== 'completed') out.push(`${r.id}: status is ${r.status}; its values are partial`);
+  for (const r of runs) for (const p of r.problems) out.push(`${r.id}: ${p}`);
   const embedded = runs.filter((r) => r.record.data?.embedded);
   if (embedded.length === runs.length) out.push('all runs trained on the embedded 10,000 MNIST digits, not full MNIST');
   else for (const r of embedded) out.push(`${r.id}: trained on the embedded 10,000 MNIST digits, not full MNIST`);

@@ -41,6 +41,7 @@ export async function buildReport(runs: readonly RunView[], comparison: Comparis
     parts.push('<h2>Metrics</h2>', table(rows.metrics, 'metrics'));
     if (comparison!.warnings.length) parts.push(`<ul class="warn">${comparison!.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
   } else {
+    if (runs[0]!.problems.length) parts.push(`<ul class="warn">${runs[0]!.problems.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
     parts.push('<h2>Metrics</h2>', table([['metric', 'value'], ...Object.entries(runs[0]!.summary ?? {}).filter(([, v]) => typeof v === 'number').map(([k, v]) => [k, String(v)])], 'metrics'));
   }
   parts.push('<h2>Confusion matrices</h2>', confusionSvgs.length ? `<div class="charts">${confusionSvgs.map((s) => `<div class="chart">${s}</div>`).join('')}</div>` : '<p>No test summary.</p>');

@@ -22,7 +22,7 @@ function listing(run: RunView): RunListing {
   const started = run.record.startedAt;
   const seconds = typeof run.record.durationMs === 'number' ? run.record.durationMs / 1000
     : run.status === 'running' && started ? (Date.now() - Date.parse(started)) / 1000 : undefined;
-  return { id: run.id, name: run.name, status: run.status, startedAt: started, durationSeconds: seconds, metric };
+  return { id: run.id, name: run.name, status: run.status, startedAt: started, durationSeconds: seconds, metric, ...(run.problems.length ? { problem: run.problems.join('; ') } : {}) };
 }
 
 /** Every run folder under `dir`, newest first; unreadable ones are listed with their problem. */

@@ -23,6 +23,8 @@ export interface RunView {
   readonly spec: Record<string, unknown>;
   readonly metrics: readonly EpochRow[];
   readonly summary?: Summary;
+  /** What is wrong with its files (a damaged metrics.jsonl, a missing summary.json): compare, report and ls show it. */
+  readonly problems: readonly string[];
 }
 
 /** A run that says `running` but whose process on this host is gone has crashed. */
@@ -80,30 +82,53 @@ export function readRun(dir: string): RunView {
   } catch (err) {
     throw new RunnerError(`resolved.yaml of '${dir}' is not valid YAML (edited by hand?): ${(err as Error).message.split('\n')[0]}`);
   }
-  const summaryFile = join(abs, RUN_FILES.summary);
+  const status = effectiveStatus(record);
+  const problems: string[] = [];
+  const metrics = readMetrics(join(abs, RUN_FILES.metrics), problems);
   return {
-    id: String(record.id ?? basename(abs)),
-    dir: abs,
-    name: String(record.name ?? ''),
-    status: effectiveStatus(record),
-    record,
-    spec,
-    metrics: readMetrics(join(abs, RUN_FILES.metrics)),
-    summary: existsSync(summaryFile) ? (readJsonFile(summaryFile, `summary.json of '${dir}'`) as Summary) : undefined,
+    id: String(record.id ?? basename(abs)), dir: abs, name: String(record.name ?? ''), status, record, spec, metrics,
+    summary: readSummary(join(abs, RUN_FILES.summary), status, problems), problems,
   };
 }
 
-/** metrics.jsonl rows; a half-written last line (a run still writing) is left out. */
-function readMetrics(file: string): EpochRow[] {
+/** summary.json, when it is there and whole; a completed run without one (or with a damaged one) is a problem, not an error. */
+function readSummary(file: string, status: RunStatus, problems: string[]): Summary | undefined {
+  if (!existsSync(file)) {
+    if (status === 'completed') problems.push(`${RUN_FILES.summary} is missing (deleted?): the run has no test values`);
+    return undefined;
+  }
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Summary;
+  } catch {
+    // reported below
+  }
+  problems.push(`${RUN_FILES.summary} is not a JSON object (damaged or edited by hand?): the run's test values are left out`);
+  return undefined;
+}
+
+/**
+ * metrics.jsonl rows up to the first line that is not an epoch (a JSON object with a numeric
+ * epoch); a damaged line is a problem, except a half-written last line of a run still writing.
+ */
+function readMetrics(file: string, problems: string[]): EpochRow[] {
   if (!existsSync(file)) return [];
   const rows: EpochRow[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;
+    let row: unknown;
     try {
-      rows.push(JSON.parse(line) as EpochRow);
+      row = JSON.parse(line);
     } catch {
+      row = undefined;
+    }
+    if (typeof row !== 'object' || row === null || typeof (row as EpochRow)['epoch'] !== 'number') {
+      const last = lines.slice(i + 1).every((l) => l.trim() === '');
+      if (!last || !lines[lines.length - 1]!.length) problems.push(`${RUN_FILES.metrics} line ${i + 1} is not an epoch's values (damaged?): epochs from there on are left out`);
       break;
     }
+    rows.push(row as EpochRow);
   }
   return rows;
 }

@@ -58,6 +58,21 @@ describe('compare', () => {
     expect(r.comparison.warnings).toContain('20261124-100000-mlp-ddd444: status is failed; its values are partial');
   });
 
+  it('warns, per run and file, about a damaged metrics.jsonl and a missing summary.json, and breaks a gate that needs them', () => {
+    const garbled = writeFakeRun(root, { id: '20261126-100000-mlp-fff666' });
+    writeFileSync(join(garbled, 'metrics.jsonl'), `${readFileSync(join(garbled, 'metrics.jsonl'), 'utf8')}not json at all\n{"epoch": 3}\n`);
+    const unscored = writeFakeRun(root, { id: '20261127-100000-mlp-ggg777', summary: false });
+    const r = compareCommand({ runs: [a, garbled, unscored], failIf: ['test.accuracy < 0.5'] });
+    expect(r.comparison.warnings).toEqual(expect.arrayContaining([
+      '20261126-100000-mlp-fff666: metrics.jsonl line 3 is not an epoch\'s values (damaged?): epochs from there on are left out',
+      '20261127-100000-mlp-ggg777: summary.json is missing (deleted?): the run has no test values',
+    ]));
+    expect(r.output).toContain('summary.json is missing');
+    expect(r.comparison.gates.find((g) => g.run === '20261127-100000-mlp-ggg777')).toMatchObject({ broken: true });
+    expect(r.exitCode).toBe(1);
+    expect(listRuns(root).find((l) => l.id === '20261127-100000-mlp-ggg777')?.problem).toContain('summary.json is missing');
+  });
+
   it('warns when runs are not comparable', () => {
     const other = writeFakeRun(root, { id: '20261125-100000-mlp-eee555', extra: { backend: { used: 'cpu' }, data: { dataset: 'mnist', source: 'embedded', embedded: true, sha256: 'def', counts: { train: 10 } } } });
     const { comparison } = compareCommand({ runs: [a, other] });
