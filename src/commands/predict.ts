@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
 import { RunnerError } from '../core/errors.js';
+import { checkReadable, limitsFrom } from '../core/limits.js';
 import { imageInputs, type ImagePreprocess } from '../data/images/predict-inputs.js';
 import type { TableEncoder } from '../data/tables/encoder.js';
 import { tableInputs } from '../data/tables/predict-inputs.js';
@@ -32,9 +33,10 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
   const run = readRun(dir!);
   if (!existsSync(join(run.dir, RUN_FILES.modelJson))) throw new RunnerError(`${run.id} has no trained model (status: ${run.status})`, 2, run.status === 'interrupted' ? ['finish it with runner resume'] : []);
   const pre = JSON.parse(readFileSync(join(run.dir, RUN_FILES.preprocess), 'utf8')) as ImagePreprocess & { table?: TableEncoder };
-  for (const input of opts.inputs) if (!existsSync(input)) throw new RunnerError(`input '${input}' does not exist`);
   // Inputs first: one the model cannot take is reported before TensorFlow.js and the model load.
-  const read = { model: run.id, exampleShape: run.record.data?.exampleShape, invert: opts.invert, warn: opts.warn };
+  const limits = limitsFrom();
+  for (const input of opts.inputs) checkReadable(input, 'input', limits);
+  const read = { model: run.id, exampleShape: run.record.data?.exampleShape, invert: opts.invert, warn: opts.warn, limits };
   const { x, names, actual } = pre.table ? tableInputs(opts.inputs, pre.table, read) : imageInputs(opts.inputs, pre, read);
   await loadBackend(opts.backend ?? run.record.backend.used ?? 'auto');
   const [{ loadModel }, { predict }] = await Promise.all([import('../model/io.js'), import('../train/inference.js')]);

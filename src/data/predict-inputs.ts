@@ -1,3 +1,4 @@
+import type { Limits } from '../core/limits.js';
 import type { Features } from './features.js';
 
 /** New inputs for a trained model, as its preprocessing turns them into features: one name per example, and the true value when the rows have it. */
@@ -16,4 +17,6 @@ export interface InputOptions {
   /** Invert image brightness (dark strokes on a light background). */
   readonly invert?: boolean;
   readonly warn?: (msg: string) => void;
+  /** How large a file or image may be. */
+  readonly limits: Limits;
 }

@@ -84,7 +84,19 @@ describe('runner predict on an image run', () => {
     { name: 'a file that is not a PNG', file: 'fake.png', content: 'not a png', want: 'fake.png is not a PNG image' },
     { name: 'an IDX file of labels', file: 'labels-idx1-ubyte', content: Buffer.from(encodeIdx([3], Uint8Array.from([1, 2, 3]))), want: 'holds examples of shape [], but the model takes [28, 28]' },
     { name: 'a missing input', file: '', content: '', want: "input 'nope.png' does not exist" },
+    { name: 'an empty PNG', file: 'empty.png', content: '', want: 'empty.png is not a PNG image (the file is empty)' },
+    { name: 'a JPEG named .png', file: 'photo.png', content: Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...new Array(40).fill(0)]), want: 'photo.png is not a PNG image: it lacks the PNG signature' },
+    { name: 'a PNG too large to decode (by its header)', file: 'huge.png', content: pngHeader(20000, 20000), want: 'huge.png is 20000x20000 pixels, over the 40,000,000 runner decodes' },
   ];
+  it.each([
+    { name: 'a folder', path: () => work, want: 'is a folder; expected a file' },
+    { name: 'a device', path: () => '/dev/zero', want: "input '/dev/zero' is not a regular file" },
+  ])('refuses $name as an input at once, with exit 2', async ({ path, want }) => {
+    const r = await execa('node', [BIN, 'predict', runDir, path()], { cwd: work, reject: false, timeout: 60_000 });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(want);
+  });
+
   it.each(bad)('refuses $name with exit 2 and what the model expects (CLI)', async ({ file, content, want }) => {
     if (file) writeFileSync(join(work, file), content);
     const r = await execa('node', [BIN, 'predict', runDir, file ? join(work, file) : 'nope.png'], { cwd: work, reject: false });
@@ -93,6 +105,17 @@ describe('runner predict on an image run', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+/** The first 24 bytes of a PNG of this size (signature and IHDR): enough for the size check, nothing to decode. */
+function pngHeader(width: number, height: number): Buffer {
+  const b = Buffer.alloc(33);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(b, 0);
+  b.writeUInt32BE(13, 8);
+  b.write('IHDR', 12, 'latin1');
+  b.writeUInt32BE(width, 16);
+  b.writeUInt32BE(height, 20);
+  return b;
+}
 
 describe('runner predict on table runs', () => {
   it('names the species of penguin rows (CLI, --json) and warns about a category training never saw', async () => {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DataError } from '../../core/errors.js';
+import { limitsFrom, type Limits } from '../../core/limits.js';
 import type { ImageDataSpec } from '../../spec/types.js';
 import { loadEmbeddedMnist } from './embedded.js';
 import { IdxReader } from './idx-file.js';
@@ -16,8 +17,8 @@ export class Datasets {
   private readonly downloads = new Map<string, Promise<string | undefined>>();
   readonly idx: IdxReader;
 
-  constructor(readonly cacheDir: string, readonly offline: boolean) {
-    this.idx = new IdxReader(cacheDir);
+  constructor(readonly cacheDir: string, readonly offline: boolean, limits: Limits = limitsFrom()) {
+    this.idx = new IdxReader(cacheDir, limits);
   }
 
   /** Folders searched for a named dataset, in order. */

@@ -11,12 +11,13 @@ export interface IdxArray {
 const UBYTE = 0x08;
 
 /** Parses an IDX file (gzipped or not), checking magic number, dimensions and size. */
-export function parseIdx(bytes: Uint8Array, name: string, expectedRank?: number): IdxArray {
+export function parseIdx(bytes: Uint8Array, name: string, expectedRank?: number, maxBytes?: number): IdxArray {
   let buf = bytes;
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
-      buf = gunzipSync(buf);
+      buf = gunzipSync(buf, maxBytes === undefined ? {} : { maxOutputLength: maxBytes });
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new DataError(`${name} decompresses to more than the ${Math.round(maxBytes! / 2 ** 20)} MiB runner reads`, ['raise the limit with RUNNER_MAX_FILE_MB=<megabytes>']);
       throw new DataError(`${name} is a corrupt gzip file: ${(err as Error).message}`, ['delete it so that it is fetched again, or point data.path elsewhere']);
     }
   }

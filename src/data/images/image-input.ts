@@ -3,15 +3,19 @@ import { PNG } from 'pngjs';
 import { sizeOf } from '../features.js';
 import { parseIdx } from './idx.js';
 import { DataError, RunnerError } from '../../core/errors.js';
+import { checkReadable, type Limits } from '../../core/limits.js';
 
 /** One image example as the model's data had it: bytes of shape [height, width(, channels)]. */
 export interface ImageExample { readonly name: string; readonly bytes: Uint8Array; readonly note?: string }
 
 /** Reads a PNG of any size and colour type and returns it as the model's examples are: greyscale (or RGB) bytes, resized. */
-export function pngExample(file: string, shape: readonly number[], invert: boolean): ImageExample {
+export function pngExample(file: string, shape: readonly number[], invert: boolean, limits: Limits): ImageExample {
+  checkReadable(file, 'input', limits);
+  const bytes0 = readFileSync(file);
+  checkPngSize(bytes0, file, limits);
   let png: PNG;
   try {
-    png = PNG.sync.read(readFileSync(file));
+    png = PNG.sync.read(bytes0);
   } catch (err) {
     throw new RunnerError(`${file} is not a PNG image: ${(err as Error).message}`);
   }
@@ -28,6 +32,21 @@ export function pngExample(file: string, shape: readonly number[], invert: boole
   }
   const note = !invert && borderMean(bytes, width, height, channels) > 127 ? 'light background: the MNIST-style data this model learned has light strokes on black; try --invert' : undefined;
   return { name: file, bytes, ...(note ? { note } : {}) };
+}
+
+/** PNG's signature, then the IHDR chunk whose first fields are the width and height. */
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Refuses a PNG too large to decode (or not a PNG at all) from its header, before any pixel is decoded. */
+function checkPngSize(bytes: Uint8Array, file: string, limits: Limits): void {
+  if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
+    throw new RunnerError(`${file} is not a PNG image${bytes.length === 0 ? ' (the file is empty)' : ': it lacks the PNG signature'}`, 2, ['runner predict reads PNG images and IDX files']);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [width, height] = [view.getUint32(16), view.getUint32(20)];
+  if (width * height > limits.pixels) {
+    throw new RunnerError(`${file} is ${width}x${height} pixels, over the ${limits.pixels.toLocaleString('en-US')} runner decodes`, 2, ['shrink the image, or raise the limit with RUNNER_MAX_PIXELS=<pixels>']);
+  }
 }
 
 /** One channel (or the luma) of an RGBA image as floats, composited over black as MNIST's background is. */
@@ -79,10 +98,11 @@ function borderMean(bytes: Uint8Array, w: number, h: number, c: number): number 
 }
 
 /** The images of an IDX file (gzipped or not); they must have the model's example shape. */
-export function idxExamples(file: string, shape: readonly number[]): ImageExample[] {
+export function idxExamples(file: string, shape: readonly number[], limits: Limits): ImageExample[] {
+  checkReadable(file, 'input', limits);
   let idx;
   try {
-    idx = parseIdx(readFileSync(file), file);
+    idx = parseIdx(readFileSync(file), file, undefined, limits.fileBytes);
   } catch (err) {
     // A bad input file is the person's to fix: exit 2, as for any bad input.
     if (err instanceof DataError) throw new RunnerError(err.message, 2, err.details);

@@ -17,7 +17,7 @@ export function imageInputs(files: readonly string[], pre: ImagePreprocess, opts
   const examples: ImageExample[] = files.flatMap((file) => {
     const ext = extname(file).toLowerCase();
     if (TABLE_EXTENSIONS.includes(ext)) throw new RunnerError(`${file}: ${opts.model} is an image model (examples of shape [${shape.join(', ')}]); give PNG images or an IDX file of images`);
-    return IMAGE_EXTENSIONS.includes(ext) ? [pngExample(file, shape, opts.invert ?? false)] : idxExamples(file, shape);
+    return IMAGE_EXTENSIONS.includes(ext) ? [pngExample(file, shape, opts.invert ?? false, opts.limits)] : idxExamples(file, shape, opts.limits);
   });
   for (const e of examples) if (e.note) opts.warn?.(`${e.name}: ${e.note}`);
   const size = sizeOf(shape);

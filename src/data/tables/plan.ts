@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { kindOf, type ExperimentSpec, type TableDataSpec } from '../../spec/types.js';
+import { limitsFrom, type Limits } from '../../core/limits.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { KeyProblem } from '../../spec/locate.js';
 import { outputUnitsProblem } from '../../spec/rules.js';
@@ -35,8 +36,12 @@ const MAX_LISTED = 10;
  * and spec (runner run checks the table when it validates the spec and again in load).
  */
 export class Tables {
-  private readonly reader = new TableReader();
+  private readonly reader: TableReader;
   private readonly checks = new Map<string, TableCheck>();
+
+  constructor(limits: Limits = limitsFrom()) {
+    this.reader = new TableReader(limits);
+  }
 
   /** Reads the spec's table file(s) and checks every column it names and every value it will use. */
   check(spec: ExperimentSpec, specDir: string, where: (key: string) => string = (k) => k): TableCheck {

@@ -14,7 +14,7 @@ export function tableInputs(files: readonly string[], enc: TableEncoder, opts: I
   for (const file of files) {
     const format = TABLE_EXTENSIONS[extname(file).toLowerCase()];
     if (!format) throw new RunnerError(`${file}: this run's model takes table rows with the columns ${enc.features.map((f) => f.name).join(', ')}; give a .csv or .json file`);
-    const t: Table = readTable(file, format, 'input');
+    const t: Table = readTable(file, format, 'input', opts.limits);
     const missing = enc.features.filter((f) => !t.columns.includes(f.name)).map((f) => f.name);
     if (missing.length) throw new RunnerError(`${file} lacks column${missing.length === 1 ? '' : 's'} ${missing.map((m) => `'${m}'`).join(', ')}, which the model takes`, 2, [`the model's columns: ${enc.features.map((f) => f.name).join(', ')}`]);
     const idx = enc.features.map((f) => t.columns.indexOf(f.name));

@@ -4,6 +4,7 @@ import { relative } from 'node:path';
 import { createRequire } from 'node:module';
 import type { parse as Parse } from 'csv-parse/sync';
 import { RunnerError } from '../../core/errors.js';
+import { checkReadable, type Limits } from '../../core/limits.js';
 
 /** One value of a table as read: text from CSV; number, text, true/false or null from JSON. */
 export type Cell = number | string | boolean | null;
@@ -61,27 +62,21 @@ export const labelOf = (cell: Cell): string => (typeof cell === 'string' ? cell.
 export class TableReader {
   private readonly tables = new Map<string, Table>();
 
+  constructor(private readonly limits: Limits) {}
+
   read(file: string, format: 'csv' | 'json', key: string): Table {
-    const { mtimeMs, size } = statOf(file, key);
+    checkReadable(file, `${key}: table file`, this.limits);
+    const { mtimeMs, size } = statSync(file);
     const id = `${format}:${file}:${mtimeMs}:${size}`;
     let table = this.tables.get(id);
-    if (!table) this.tables.set(id, (table = readTable(file, format, key)));
+    if (!table) this.tables.set(id, (table = readTable(file, format, key, this.limits)));
     return table;
   }
 }
 
-/** The file's stat, or the exit-2 error a missing table file gets. */
-function statOf(file: string, key: string) {
-  try {
-    return statSync(file);
-  } catch {
-    throw new RunnerError(`${key}: table file '${file}' does not exist`);
-  }
-}
-
-/** Reads a CSV or JSON table; throws a RunnerError (exit 2) naming the file and line when it is malformed. */
-export function readTable(file: string, format: 'csv' | 'json', key: string): Table {
-  statOf(file, key);
+/** Reads a CSV or JSON table (a regular file within the limits); throws a RunnerError (exit 2) naming the file and line when it is malformed. */
+export function readTable(file: string, format: 'csv' | 'json', key: string, limits: Limits): Table {
+  checkReadable(file, `${key}: table file`, limits);
   const bytes = readFileSync(file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const text = bytes.toString('utf8');

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,5 +58,34 @@ describe('Datasets.resolve', () => {
 
   it('fails with the places it looked when nothing is found and the fallback is off', async () => {
     await expect(resolveDataset({ ...base, dataset: 'mnist', allowEmbedded: false }, dir, quiet)).rejects.toThrow("dataset 'mnist' was not found");
+  });
+});
+
+describe('hostile IDX inputs', () => {
+  it('refuses a gzip whose header announces more than the limit, before inflating it', async () => {
+    const folder = join(dir, 'bomb');
+    writeSet(folder, 6, 3, true);
+    // 1,000,000 images of 28x28 zeros: 784 MB inflated, under a megabyte gzipped.
+    const header = encodeIdx([1_000_000, 28, 28], new Uint8Array(0));
+    writeFileSync(join(folder, 'train-images-idx3-ubyte.gz'), gzipSync(Buffer.concat([header, Buffer.alloc(50 * 2 ** 20)])));
+    const small = new Datasets(join(dir, 'cache-bomb'), true, { fileBytes: 16 * 2 ** 20, pixels: 1e6 });
+    const started = performance.now();
+    await expect(small.resolve({ ...base, path: 'bomb' }, dir, quiet)).rejects.toThrow('its header announces 748 MiB of data, over the 16 MiB runner reads');
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('refuses a gzip that inflates past what its header announces', async () => {
+    const folder = join(dir, 'long');
+    writeSet(folder, 6, 3, true);
+    writeFileSync(join(folder, 'train-labels-idx1-ubyte.gz'), gzipSync(Buffer.concat([encodeIdx([6], new Uint8Array(6)), Buffer.alloc(2 ** 20)])));
+    await expect(resolveDataset({ ...base, path: 'long' }, dir, quiet)).rejects.toThrow('decompresses to more than the 14 bytes its header announces');
+  });
+
+  it('never opens a FIFO named as an IDX file (it would wait forever)', async () => {
+    const folder = join(dir, 'fifo');
+    writeSet(folder, 6, 3);
+    rmSync(join(folder, 'train-images-idx3-ubyte'));
+    execFileSync('mkfifo', [join(folder, 'train-images-idx3-ubyte')]);
+    await expect(resolveDataset({ ...base, path: 'fifo' }, dir, quiet)).rejects.toThrow('is not a regular file');
   });
 });

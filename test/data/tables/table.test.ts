@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTable } from '../../../src/data/tables/table.js';
 import { formatError, RunnerError } from '../../../src/core/errors.js';
+import { limitsFrom } from '../../../src/core/limits.js';
 import { planRun } from '../../../src/pipeline/plan.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runner-table-'));
@@ -55,13 +56,13 @@ function failure(fn: () => unknown): { code: number; text: string } {
 
 describe('readTable', () => {
   it('reads quoted CSV fields, a BOM and CRLF line ends', () => {
-    const t = readTable(join(dir, 'quoted.csv'), 'csv', 'data.path');
+    const t = readTable(join(dir, 'quoted.csv'), 'csv', 'data.path', limitsFrom());
     expect(t.columns).toEqual(['name', 'note, with comma', 'label']);
     expect(t.rows).toEqual([['a "b"', 'x\ny', 'cat']]);
   });
 
   it('reads JSON records, a key a record lacks being a missing value', () => {
-    const t = readTable(join(dir, 'animals.json'), 'json', 'data.path');
+    const t = readTable(join(dir, 'animals.json'), 'json', 'data.path', limitsFrom());
     expect(t.columns).toEqual(['size', 'colour', 'label']);
     expect(t.rows[2]).toEqual([3, null, 'dog']);
   });
@@ -73,6 +74,8 @@ const cases = [
   { name: 'an unknown feature', file: spec('feature', { data: '  features: [size, wieght]' }), want: ["data.features[1] (line 6", "no column 'wieght'; did you mean 'weight'?"] },
   { name: 'a text value in a numeric column, by line and column', file: spec('text', { file: 'text.csv' }), want: ["text.csv line 3, column 'weight': 'heavy' is not a number"] },
   { name: 'numbers beyond float range, by line and column, even with missing: fill', file: spec('huge', { file: 'huge.csv' }), want: ["huge.csv line 3, column 'weight': '1e400' is beyond the range of a 32-bit float", "huge.csv line 5, column 'size': '-1e39' is beyond the range"] },
+  { name: 'a folder as the table', file: spec('folder', { file: '.' }), want: ["data.path (", "table file", "is a folder; expected a file"] },
+  { name: 'a device as the table (never read)', file: spec('device', { file: '/dev/zero' }), want: ["table file '/dev/zero' is not a regular file"] },
   { name: 'a text column that is not one-hot encoded', file: spec('colour', { preprocess: '  - oneHot: {}' }), want: ["column 'colour' holds text ('red' at line 2)", 'oneHot: { columns'] },
   { name: 'missing values when data.missing is error', file: spec('missing'), edit: (s: string) => s.replace('missing: fill', 'missing: error'), want: ["column 'weight' (a feature) has 1 missing value (first at line 4); set data.missing to drop or fill"] },
   { name: 'oneHot columns that are not features', file: spec('onehot', { preprocess: '  - oneHot: { columns: [color] }\n  - oneHot: {}' }), want: ["preprocess[0].oneHot.columns[0]", "'color' is not a feature column; did you mean 'colour'?"] },
