@@ -1,6 +1,7 @@
 import type { BackendChoice, BackendInfo } from '../backend/select.js';
 import type * as TF from '../backend/tf.js';
 import { EXIT, messageOf } from '../core/errors.js';
+import { removeLeftovers } from '../core/files.js';
 import { installSeededRandom } from '../core/random.js';
 import { dataKind } from '../data/kinds.js';
 import { gitState } from '../runs/environment.js';
@@ -90,6 +91,8 @@ export interface RunStart {
 export async function executeRun(start: RunStart): Promise<RunOutcome> {
   // One process writes a run folder at a time (two resumes started at the same moment: one is refused).
   const lock = RunLock.acquire(start.runDir.path, start.io.warn);
+  // What a killed process left half-written (kill -9 during a save) goes before anything is written.
+  for (const sub of ['', RUN_FILES.model, RUN_FILES.checkpoint]) removeLeftovers(start.runDir.file(sub));
   try {
     return await runLocked(start);
   } finally {

@@ -3,21 +3,12 @@ import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RunnerError } from '../core/errors.js';
+import { alive } from '../core/process.js';
 
 /** Who holds a run folder: written into its lock file. */
 export interface LockOwner { readonly pid: number; readonly host: string; readonly since: string }
 
 const LOCK = 'run.lock';
-
-/** Whether a process of this machine still exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readOwner(file: string): LockOwner | undefined {
   try {

@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { parse } from 'yaml';
 import { RunnerError } from '../core/errors.js';
-import { alive } from './lock.js';
+import { alive } from '../core/process.js';
 import { RUN_FORMAT, type RecordedStatus, type RunRecord } from './record.js';
 import { RUN_FILES, runSuffix } from './run-dir.js';
 

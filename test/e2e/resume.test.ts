@@ -188,10 +188,15 @@ describe('the run folder lock', () => {
 
   it('takes over the lock of a dead process on this host, and says so', async () => {
     const dir = await interrupted('stale');
-    writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), since: '2026-11-28T00:00:00Z' }));
+    const dead = 2 ** 22 + 17;
+    writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: dead, host: hostname(), since: '2026-11-28T00:00:00Z' }));
+    // What a kill -9 during a save leaves: temporary files of the dead process.
+    const leftovers = [join(dir, `run.json.tmp-${dead}-abcdef`), join(dir, 'checkpoint', `arrays-9-9-000000.bin.tmp-${dead}-abcdef`)];
+    for (const f of leftovers) writeFileSync(f, 'half');
     const r = await execa('node', [BIN, 'resume', dir], { reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`took over the lock of ${dir} from pid ${2 ** 22 + 17}`);
+    expect(r.stderr).toContain(`took over the lock of ${dir} from pid ${dead}`);
+    expect(leftovers.filter((f) => existsSync(f))).toEqual([]);
   });
 });
 

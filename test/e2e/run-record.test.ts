@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,31 @@ describe('run.json', () => {
     expect(run.stages.find((s) => s.name === 'fit')?.status).toBe('failed');
     expect(run.stages.find((s) => s.name === 'evaluate')?.status).toBe('skipped');
     expect(existsSync(join(dir, 'metrics.jsonl'))).toBe(true);
+  });
+});
+
+/** A 160 KiB tmpfs for the disk-full test (root only: CI runs as root), or why there is none. */
+function smallDisk(): { dir?: string; why?: string } {
+  const dir = mkdtempSync(join(work, 'small-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=160k', 'tmpfs', dir], { stdio: 'ignore' });
+    return { dir };
+  } catch {
+    return { why: 'mounting a tmpfs needs root' };
+  }
+}
+
+describe('a full disk', () => {
+  const disk = smallDisk();
+  afterAll(() => disk.dir && execFileSync('umount', [disk.dir]));
+  if (disk.why) console.warn(`the disk-full test is skipped: ${disk.why}`);
+  it.runIf(disk.dir !== undefined)('fails the run naming the file and the full disk: exit 1, no stack trace, run.json failed', async () => {
+    const r = await execa('node', [BIN, 'run', join(FIXTURES, 'tiny-mlp.yaml'), '--set', 'train.epochs=30', '--out', join(disk.dir!, 'runs')], { cwd: work, reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/cannot write \S+: the disk is full \(ENOSPC\)/);
+    expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+    const dir = onlyRun(join(disk.dir!, 'runs'));
+    expect((readJson(join(dir, 'run.json')) as { status: string }).status).toBe('failed');
   });
 });
 
