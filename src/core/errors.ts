@@ -22,14 +22,20 @@ export interface SpecProblem {
   readonly message: string;
 }
 
-/** A spec that failed to parse or validate: every problem at once. */
+/** Problems listed in full before "and N more". */
+const MAX_PROBLEMS = 50;
+
+/** A spec that failed to parse or validate: every problem at once (the first 50 listed). */
 export class SpecError extends RunnerError {
   constructor(
     readonly file: string,
     readonly problems: readonly SpecProblem[],
   ) {
     const n = problems.length;
-    super(`${file} is invalid (${n} problem${n === 1 ? '' : 's'})`, EXIT.usage, problems.map(formatProblem));
+    // The first problems, then a count: a hostile spec cannot fill the screen.
+    const shown = problems.slice(0, MAX_PROBLEMS).map(formatProblem);
+    if (n > MAX_PROBLEMS) shown.push(`and ${n - MAX_PROBLEMS} more problems`);
+    super(`${file} is invalid (${n} problem${n === 1 ? '' : 's'})`, EXIT.usage, shown);
   }
 }
 

@@ -39,13 +39,26 @@ function tokenize(src: string, fail: (pos: number, msg: string) => never): Token
   return tokens;
 }
 
+/** The longest gate and its deepest nesting: enough for any real condition, and no stack or screen filled by a hostile one. */
+const MAX_GATE_LENGTH = 1000;
+const MAX_DEPTH = 50;
+
 /** Parses a gate expression; errors point at the position in it (exit 2). */
 export function parseGate(src: string): Expr {
+  if (src.length > MAX_GATE_LENGTH) throw new RunnerError(`--fail-if: the expression is ${src.length} characters long; a gate is at most ${MAX_GATE_LENGTH}`);
   const fail = (pos: number, msg: string): never => {
     throw new RunnerError(`--fail-if "${src}": ${msg} at position ${pos + 1}`, 2, [src, `${' '.repeat(pos)}^`]);
   };
   const tokens = tokenize(src, fail);
   let i = 0;
+  let depth = 0;
+  /** Parses one nested part (parentheses, a unary operator, a call's arguments), refusing nesting past MAX_DEPTH. */
+  const nested = <T>(pos: number, parse: () => T): T => {
+    if (++depth > MAX_DEPTH) fail(pos, `the expression nests deeper than ${MAX_DEPTH} levels`);
+    const out = parse();
+    depth--;
+    return out;
+  };
   const peek = () => tokens[i]!;
   const accept = (...ops: string[]) => (peek().type === 'op' && ops.includes(peek().text) ? tokens[i++]!.text : undefined);
   const expect = (op: string) => accept(op) ?? fail(peek().pos, `expected '${op}', found ${describe(peek())}`);
@@ -56,9 +69,9 @@ export function parseGate(src: string): Expr {
   };
   const atom = (): Expr => {
     const t = peek();
-    if (accept('-')) return { kind: 'unary', op: '-', arg: atom() };
+    if (accept('-')) return nested(t.pos, () => ({ kind: 'unary', op: '-', arg: atom() }));
     if (accept('(')) {
-      const e = or();
+      const e = nested(t.pos, or);
       expect(')');
       return e;
     }
@@ -70,8 +83,8 @@ export function parseGate(src: string): Expr {
       i++;
       if (accept('(')) {
         if (!['abs', 'min', 'max'].includes(t.text)) fail(t.pos, `unknown function '${t.text}' (expected abs, min or max)`);
-        const args = [or()];
-        while (accept(',')) args.push(or());
+        const args = [nested(t.pos, or)];
+        while (accept(',')) args.push(nested(t.pos, or));
         expect(')');
         if (t.text === 'abs' && args.length !== 1) fail(t.pos, 'abs takes one argument');
         return { kind: 'call', fn: t.text as 'abs' | 'min' | 'max', args };
@@ -87,7 +100,10 @@ export function parseGate(src: string): Expr {
     const op = accept('<', '<=', '>', '>=', '==', '!=');
     return op ? { kind: 'binary', op, left, right: sum() } : left;
   };
-  const not = (): Expr => (accept('not', '!') ? { kind: 'unary', op: 'not', arg: not() } : cmp());
+  const not = (): Expr => {
+    const pos = peek().pos;
+    return accept('not', '!') ? nested(pos, () => ({ kind: 'unary', op: 'not', arg: not() })) : cmp();
+  };
   const and = binary(not, ['and', '&&'], { '&&': 'and' });
   const or = binary(and, ['or', '||'], { '||': 'or' });
   const expr = or();

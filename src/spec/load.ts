@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { Document, LineCounter, isCollection, isMap, isSeq, parseDocument, stringify, visit } from 'yaml';
+import { Document, LineCounter, isCollection, isMap, isPair, isSeq, parseDocument, stringify, visit } from 'yaml';
 import { RunnerError, SpecError, type SpecProblem } from '../core/errors.js';
 import { formatPath, sourceOf, type Override } from './overrides.js';
 import type { ExperimentSpec, SweepSpec } from './types.js';
@@ -34,11 +34,13 @@ export function loadSpec(file: string, overrides: readonly Override[] = []): Loa
   // Unresolved tags are reported below with the reason they are refused.
   const syntax = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')].map((e): SpecProblem => {
     const pos = e.linePos?.[0];
-    return { path: '', line: pos?.line, col: pos?.col, message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') };
+    return { path: '', line: pos?.line, col: pos?.col, message: syntaxMessage(e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')) };
   });
   if (syntax.length) throw new SpecError(file, syntax);
   if (doc.contents === null) throw new RunnerError(`${file} is empty: expected a YAML mapping with data, model and compile`);
 
+  const deep = depthProblem(doc, locate);
+  if (deep) throw new SpecError(file, [deep]);
   const tags = explicitTags(doc, locate);
   if (tags.length) throw new SpecError(file, tags);
 
@@ -70,6 +72,32 @@ export function loadSpec(file: string, overrides: readonly Override[] = []): Loa
   };
 }
 
+/** The largest spec and its deepest nesting: far beyond any real experiment, and no time, memory or stack spent on a hostile one. */
+const MAX_SPEC_BYTES = 1024 * 1024;
+const MAX_DEPTH = 64;
+
+/** What the YAML library says, in the words a spec's author needs. */
+function syntaxMessage(message: string): string {
+  if (/multiple documents/.test(message)) return "a second YAML document starts here (---): a spec is a single document";
+  if (/Maximum call stack/.test(message)) return `the YAML nests too deeply (a spec nests at most ${MAX_DEPTH} levels)`;
+  return message;
+}
+
+/** The first node nested deeper than MAX_DEPTH, found without recursion (the walk itself must not overflow). */
+function depthProblem(doc: Document, locate: Locate): SpecProblem | undefined {
+  const stack: [unknown, number][] = [[doc.contents, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (!isCollection(node)) continue;
+    if (depth > MAX_DEPTH) return { path: '', ...locate(node.range?.[0]), message: `the YAML nests ${MAX_DEPTH + 1} or more levels deep here; a spec nests at most ${MAX_DEPTH}` };
+    for (const item of node.items as unknown[]) {
+      const child = isPair(item) ? item.value : item;
+      stack.push([child, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
 function readSpecText(file: string): string {
   let stat;
   try {
@@ -78,6 +106,8 @@ function readSpecText(file: string): string {
     throw new RunnerError(`cannot read spec '${file}': no such file`, 2, ['check the path; experiments live in experiments/*.yaml']);
   }
   if (stat.isDirectory()) throw new RunnerError(`'${file}' is a directory: expected a YAML spec file`);
+  if (!stat.isFile()) throw new RunnerError(`'${file}' is not a regular file (a device, FIFO or socket): expected a YAML spec file`);
+  if (stat.size > MAX_SPEC_BYTES) throw new RunnerError(`${file} is ${(stat.size / 2 ** 20).toFixed(1)} MiB; a spec is at most 1 MiB`, 2, ['a spec declares an experiment; data belongs in data files']);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { parseDocument, visit } from 'yaml';
 import { RunnerError } from '../core/errors.js';
 
 /** One `--set key.path=value` override: the path into the spec and the parsed value. */
@@ -9,6 +9,9 @@ export interface Override {
   /** Where the override came from, for messages; default `--set <text>`. */
   readonly source?: string;
 }
+
+/** Keys that would reach an object's prototype: no spec has them, and no --set may write them. */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** The place an override is reported at: `--set train.epochs=0`, or a sweep parameter's line. */
 export function sourceOf(o: Override): string {
@@ -26,9 +29,18 @@ export function parseOverride(text: string): Override {
   if (segments.some((s) => s === '')) {
     throw new RunnerError(`--set '${text}': the key path '${key}' has an empty segment`);
   }
+  const reserved = segments.find((s) => RESERVED_KEYS.has(s));
+  if (reserved !== undefined) throw new RunnerError(`--set '${text}': '${reserved}' is not a key a spec can have`);
+  // Parsed as the spec file is: one document, no tags (which some loaders turn into code), no aliases.
+  const doc = parseDocument(text.slice(eq + 1));
+  const error = doc.errors[0] ?? doc.warnings.find((w) => w.code !== 'TAG_RESOLVE_FAILED');
+  if (error) throw new RunnerError(`--set '${text}': the value is not valid YAML (${error.message.split('\n')[0]})`);
+  let tag: string | undefined;
+  visit(doc, { Node: (_key, node) => void (tag ??= node.tag) });
+  if (tag) throw new RunnerError(`--set '${text}': YAML tag '${tag}' is not allowed: a spec is plain data`);
   let value: unknown;
   try {
-    value = parse(text.slice(eq + 1), { maxAliasCount: 0 });
+    value = doc.toJS({ maxAliasCount: 0 });
   } catch (err) {
     throw new RunnerError(`--set '${text}': the value is not valid YAML (${(err as Error).message.split('\n')[0]})`);
   }

@@ -22,6 +22,10 @@ describe('gate expressions', () => {
     expect(run(src)).toBe(want);
   });
 
+  it('parses nesting up to the limit', () => {
+    expect(run(`${'('.repeat(50)}1${')'.repeat(50)} + 1`)).toBe(2);
+  });
+
   it('gives arithmetic the usual precedence', () => {
     expect(run('1 + 2 * 3')).toBe(7);
     expect(run('(1 + 2) * 3')).toBe(9);
@@ -35,6 +39,10 @@ describe('gate expressions', () => {
     { src: 'exp(test.loss) > 1', msg: "unknown function 'exp'" },
     { src: 'abs(1, 2) > 0', msg: 'abs takes one argument' },
     { src: 'process.exit(1)', msg: "unknown function 'process.exit'" },
+    { src: `${'('.repeat(60)}1${')'.repeat(60)} > 0`, msg: 'the expression nests deeper than 50 levels at position 51' },
+    { src: `${'-'.repeat(60)}1 > 0`, msg: 'nests deeper than 50 levels' },
+    { src: `${'not '.repeat(60)}1`, msg: 'nests deeper than 50 levels' },
+    { src: `${'('.repeat(20000)}1${')'.repeat(20000)}`, msg: 'the expression is 40001 characters long; a gate is at most 1000' },
   ])('rejects "$src" with where and why', ({ src, msg }) => {
     expect(() => parseGate(src)).toThrow(RunnerError);
     expect(() => parseGate(src)).toThrow(msg);

@@ -28,6 +28,9 @@ export interface TableCheck {
   readonly plan?: TablePlan;
 }
 
+/** Names shown in a message before "and N more": a table of 50,000 columns gets a message, not a page. */
+const listed = (names: readonly string[], most = 20): string => (names.length > most ? `${names.slice(0, most).join(', ')} and ${names.length - most} more` : names.join(', '));
+
 /** Most problems listed per kind before "and N more". */
 const MAX_LISTED = 10;
 
@@ -85,7 +88,7 @@ function columnProblems(spec: ExperimentSpec, train: Table, test: Table | undefi
   const known = (path: (string | number)[], name: string, what: string) => {
     if (train.columns.includes(name)) return true;
     const hint = didYouMean(name, train.columns);
-    problems.push({ path, message: `${train.file} has no column '${name}'${hint ? `; did you mean '${hint}'?` : ''} (${what}; columns: ${train.columns.join(', ')})` });
+    problems.push({ path, message: `${train.file} has no column '${name}'${hint ? `; did you mean '${hint}'?` : ''} (${what}; columns: ${listed(train.columns)})` });
     return false;
   };
   known(['data', 'target'], data.target, 'the target');
@@ -101,7 +104,7 @@ function columnProblems(spec: ExperimentSpec, train: Table, test: Table | undefi
     columns.forEach((name, j) => {
       if (!features.includes(name)) {
         const hint = didYouMean(name, features);
-        problems.push({ path: ['preprocess', i, kind, 'columns', j], message: `'${name}' is not a feature column${hint ? `; did you mean '${hint}'?` : ''} (features: ${features.join(', ')})` });
+        problems.push({ path: ['preprocess', i, kind, 'columns', j], message: `'${name}' is not a feature column${hint ? `; did you mean '${hint}'?` : ''} (features: ${listed(features)})` });
       }
     });
   });
