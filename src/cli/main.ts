@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { BackendChoice } from '../backend/select.js';
 import { terminalInterrupt } from './interrupt.js';
 import { streamProgress } from './progress.js';
@@ -6,6 +6,15 @@ import type { RunOutcome } from '../pipeline/run.js';
 import { EXIT, exitCodeOf, formatError, RunnerError } from '../core/errors.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** A numeric option's parser: the text as given is named when it is not a number in range (commander reports it, exit 2). */
+const numberOf = (min: number, integer: boolean) => (text: string): number => {
+  const n = Number(text);
+  if (text.trim() === '' || !(integer ? Number.isInteger(n) : Number.isFinite(n)) || n < min) {
+    throw new InvalidArgumentError(`expected ${integer ? 'an integer' : 'a number'} >= ${min}, got '${text}'`);
+  }
+  return n;
+};
 
 /** The --backend option every training or inference command takes, with what it means there. */
 const backendOption = (description: string) => new Option('--backend <name>', description).choices(['auto', 'tensorflow', 'wasm', 'cpu']);
@@ -56,13 +65,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('rerun a run from its resolved.yaml and seed into a new folder; --verify compares the two value by value')
     .argument('<run>', 'run folder or unique id prefix')
     .option('--verify', 'compare per-epoch metrics, test summary and weights with the original: identical (bitwise) or exit 1')
-    .option('--tolerance <x>', 'with --verify, accept absolute differences up to x (e.g. across backends)', (v) => Number(v))
+    .option('--tolerance <x>', 'with --verify, accept absolute differences up to x (e.g. across backends)', numberOf(0, false))
     .option('--out <dir>', 'folder for the new run (default: beside the original)')
     .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
     .addOption(backendOption('the backend to rerun on (default: the one the run used)'))
     .option('--no-cache', 'recompute load and normalize (verify the data pipeline too)')
     .action(async (run: string, { cache, ...opts }: { verify?: boolean; tolerance?: number; out?: string; runsDir: string; backend?: BackendChoice; cache: boolean }) => {
-      if (opts.tolerance !== undefined && !(opts.tolerance >= 0)) throw new RunnerError(`--tolerance: expected a number >= 0, got '${String(opts.tolerance)}'`);
       const { reproduceCommand } = await import('../commands/reproduce.js');
       const result = await reproduceCommand({ run, ...opts, noCache: !cache, ...terminal() });
       (result.exitCode === 0 ? process.stdout : process.stderr).write(result.output);
@@ -75,12 +83,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<run>', 'run folder or unique id prefix')
     .argument('<inputs...>', 'PNG images or IDX files (image runs); CSV or JSON files of rows (table runs)')
     .option('--json', 'print JSON for scripts')
-    .option('-k, --top <k>', 'how many classes to show', (v) => Number(v), 3)
+    .option('-k, --top <k>', 'how many classes to show', numberOf(1, true), 3)
     .option('--invert', 'invert image brightness (dark strokes on a light background)')
     .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
     .addOption(backendOption('the backend to predict on (default: the one the run used)'))
     .action(async (run: string, inputs: string[], opts: { json?: boolean; top: number; invert?: boolean; runsDir: string; backend?: BackendChoice }) => {
-      if (!Number.isInteger(opts.top) || opts.top < 1) throw new RunnerError(`--top: expected an integer >= 1, got '${String(opts.top)}'`);
       const { predictCommand, formatPredictions } = await import('../commands/predict.js');
       const predictions = await predictCommand({ run, inputs, ...opts, warn });
       process.stdout.write(opts.json ? `${JSON.stringify(predictions, null, 2)}\n` : formatPredictions(predictions));
@@ -154,11 +161,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('sweep')
     .description('run a grid or random sweep of a spec: trials in parallel processes, resumable, shardable across CI machines')
     .argument('[spec]', 'experiment YAML with a sweep: block')
-    .option('-j, --jobs <n>', 'trials at once (default: number of cores)', (v) => Number(v))
+    .option('-j, --jobs <n>', 'trials at once (default: number of cores)', numberOf(1, true))
     .option('--out <dir>', 'folder that holds the sweep folder', 'runs')
     .option('--dry-run', 'list the trials and what is done; run nothing')
     .option('--shard <i/N>', 'run only shard i of N (default: from CI variables when present)')
-    .option('--shards <n>', 'number of shards, for --matrix and Kubernetes Indexed Jobs', (v) => Number(v))
+    .option('--shards <n>', 'number of shards, for --matrix and Kubernetes Indexed Jobs', numberOf(1, true))
     .option('--matrix', 'print a GitHub Actions matrix of the shards (JSON)')
     .option('--report <dir>', 'build the leaderboard from the run folders under a folder (e.g. shards\' artifacts)')
     .option('--fail-fast', 'stop at the first failed trial')

@@ -97,6 +97,12 @@ describe('runner predict on an image run', () => {
     expect(r.stderr).toContain(want);
   });
 
+  it.each([['-k', 'abc'], ['-k', '0'], ['-k', '1.5']])('refuses %s %s with exit 2, naming the text given', async (flag, value) => {
+    const r = await execa('node', [BIN, 'predict', runDir, 'x.png', flag, value], { cwd: work, reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`expected an integer >= 1, got '${value}'`);
+  });
+
   it.each(bad)('refuses $name with exit 2 and what the model expects (CLI)', async ({ file, content, want }) => {
     if (file) writeFileSync(join(work, file), content);
     const r = await execa('node', [BIN, 'predict', runDir, file ? join(work, file) : 'nope.png'], { cwd: work, reject: false });

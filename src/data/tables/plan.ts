@@ -77,7 +77,9 @@ function planTable(spec: ExperimentSpec, train: Table, test: Table | undefined):
   });
   const classNames = data.task === 'classification' ? sortLabels([...new Set(labels)]) : [];
   const plan: TablePlan = { features, target: data.target, task: data.task, classNames, na };
-  keyProblems.push(...outputProblems(spec, classNames, train));
+  // The output units are judged only against a class count that can be right.
+  const classes = classProblems(data, classNames, train);
+  keyProblems.push(...(classes.length ? classes : outputProblems(spec, classNames, train)));
   return { tables: { train, test }, keyProblems, valueProblems, plan };
 }
 
@@ -156,6 +158,13 @@ function cellProblems(t: Table, features: readonly FeatureColumn[], data: TableD
     }
   }
   return problems.map((p) => `${t.file} ${p}`);
+}
+
+/** A classifier needs two classes at least: a target with none (every value missing) or one has nothing to tell apart. */
+function classProblems(data: TableDataSpec, classNames: readonly string[], train: Table): KeyProblem[] {
+  if (data.task !== 'classification' || classNames.length >= 2) return [];
+  const found = classNames.length === 0 ? 'no values at all (every one is missing)' : `only one value, '${classNames[0]}'`;
+  return [{ path: ['data', 'target'], message: `'${data.target}' in ${train.file} has ${found}: a classifier needs at least two classes` }];
 }
 
 /** The output layer against the classes the table's target has (regression is checked by the spec rules). */

@@ -40,6 +40,8 @@ writeFileSync(join(dir, 'ragged.csv'), 'size,weight,colour,label\n1,2,red,cat\n3
 writeFileSync(join(dir, 'text.csv'), 'size,weight,colour,label\n1,2,red,cat\n3,heavy,blue,dog\n5,6,red,dog\n7,8,red,cat\n');
 writeFileSync(join(dir, 'huge.csv'), 'size,weight,colour,label\n1,2,red,cat\n3,1e400,blue,dog\n5,6,red,dog\n-1e39,8,red,cat\n');
 writeFileSync(join(dir, 'wide.csv'), `${Array.from({ length: 50_000 }, (_, i) => `c${i}`).join(',')}\n${new Array(50_000).fill('1').join(',')}\n`);
+writeFileSync(join(dir, 'oneclass.csv'), 'size,weight,colour,label\n1,2,red,cat\n3,4,blue,cat\n');
+writeFileSync(join(dir, 'noclass.csv'), 'size,weight,colour,label\n1,2,red,\n3,4,blue,NA\n');
 writeFileSync(join(dir, 'quoted.csv'), '\ufeffname,"note, with comma",label\r\n"a ""b""","x\ny",cat\r\n');
 writeFileSync(join(dir, 'animals.json'), JSON.stringify([{ size: 1, colour: 'red', label: 'cat' }, { size: 2, colour: null, label: 'dog' }, { size: 3, label: 'dog' }]));
 writeFileSync(join(dir, 'nested.json'), JSON.stringify([{ size: [1, 2], label: 'cat' }]));
@@ -76,6 +78,8 @@ const cases = [
   { name: 'a text value in a numeric column, by line and column', file: spec('text', { file: 'text.csv' }), want: ["text.csv line 3, column 'weight': 'heavy' is not a number"] },
   { name: 'numbers beyond float range, by line and column, even with missing: fill', file: spec('huge', { file: 'huge.csv' }), want: ["huge.csv line 3, column 'weight': '1e400' is beyond the range of a 32-bit float", "huge.csv line 5, column 'size': '-1e39' is beyond the range"] },
   { name: 'an unknown target among 50,000 columns, in a message of a few lines', file: spec('wide', { file: 'wide.csv' }), edit: (s: string) => s.replace('target: label', 'target: lable'), want: ["has no column 'lable'", 'columns: c0, c1,', 'c19 and 49980 more)'] },
+  { name: 'a target with one class', file: spec('oneclass', { file: 'oneclass.csv' }), edit: (s: string) => s.replace('missing: fill', 'missing: drop'), want: ["data.target (line", "has only one value, 'cat': a classifier needs at least two classes"] },
+  { name: 'a target with every value missing', file: spec('noclass', { file: 'noclass.csv' }), edit: (s: string) => s.replace('missing: fill', 'missing: drop'), want: ['has no values at all (every one is missing): a classifier needs at least two classes'] },
   { name: 'a folder as the table', file: spec('folder', { file: '.' }), want: ["data.path (", "table file", "is a folder; expected a file"] },
   { name: 'a device as the table (never read)', file: spec('device', { file: '/dev/zero' }), want: ["table file '/dev/zero' is not a regular file"] },
   { name: 'a text column that is not one-hot encoded', file: spec('colour', { preprocess: '  - oneHot: {}' }), want: ["column 'colour' holds text ('red' at line 2)", 'oneHot: { columns'] },
