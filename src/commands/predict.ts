@@ -32,7 +32,7 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
   const [dir] = resolveRunArgs([opts.run], opts.runsDir);
   const run = readRun(dir!);
   if (!existsSync(join(run.dir, RUN_FILES.modelJson))) throw new RunnerError(`${run.id} has no trained model (status: ${run.status})`, 2, run.status === 'interrupted' ? ['finish it with runner resume'] : []);
-  const pre = JSON.parse(readFileSync(join(run.dir, RUN_FILES.preprocess), 'utf8')) as ImagePreprocess & { table?: TableEncoder };
+  const pre = readPreprocess(join(run.dir, RUN_FILES.preprocess));
   // Inputs first: one the model cannot take is reported before TensorFlow.js and the model load.
   const limits = limitsFrom();
   for (const input of opts.inputs) checkReadable(input, 'input', limits);
@@ -46,6 +46,21 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
   } finally {
     model.dispose();
   }
+}
+
+/** preprocess.json: what the model's inputs go through; a missing or damaged one is a RunnerError naming it. */
+function readPreprocess(file: string): ImagePreprocess & { table?: TableEncoder } {
+  let pre: unknown;
+  try {
+    pre = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new RunnerError(`${file} is ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(err as Error).message})`}: predict needs the preprocessing the model was trained with`);
+  }
+  const p = pre as Partial<ImagePreprocess> & { table?: TableEncoder };
+  if (typeof p !== 'object' || p === null || !Array.isArray(p.inputShape) || !Array.isArray(p.classNames) || (!p.table && !Array.isArray(p.steps))) {
+    throw new RunnerError(`${file} is not a preprocess.json runner wrote (no inputShape, classNames and steps or table)`);
+  }
+  return p as ImagePreprocess & { table?: TableEncoder };
 }
 
 /** The predictions as a table a person reads: input, class (probability), runners-up; or the value. */

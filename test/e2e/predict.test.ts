@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -95,6 +95,23 @@ describe('runner predict on an image run', () => {
     const r = await execa('node', [BIN, 'predict', runDir, path()], { cwd: work, reject: false, timeout: 60_000 });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(want);
+  });
+
+  it.each([
+    { name: 'weights.bin missing', damage: (d: string) => rmSync(join(d, 'model', 'weights.bin')), want: 'weights.bin is missing' },
+    { name: 'weights.bin cut short', damage: (d: string) => truncateSync(join(d, 'model', 'weights.bin'), 100), want: "weights.bin holds 100 bytes, but model.json's weights need" },
+    { name: 'weights.bin longer than its manifest', damage: (d: string) => appendFileSync(join(d, 'model', 'weights.bin'), 'extra'), want: "but model.json's weights need" },
+    { name: 'model.json truncated', damage: (d: string) => truncateSync(join(d, 'model', 'model.json'), 50), want: 'model.json is not valid JSON' },
+    { name: 'preprocess.json truncated', damage: (d: string) => truncateSync(join(d, 'preprocess.json'), 20), want: 'preprocess.json is not valid JSON' },
+  ])('refuses a run folder with $name, exit 2', async ({ damage, want }) => {
+    const copy = mkdtempSync(join(work, 'damaged-'));
+    cpSync(runDir, copy, { recursive: true });
+    damage(copy);
+    const png = writePng(join(copy, 'in.png'), new Uint8Array(784), 28);
+    const r = await execa('node', [BIN, 'predict', copy, png], { cwd: work, reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(want);
+    expect(r.stderr).not.toContain('internal error');
   });
 
   it.each([['-k', 'abc'], ['-k', '0'], ['-k', '1.5']])('refuses %s %s with exit 2, naming the text given', async (flag, value) => {
