@@ -89,8 +89,9 @@ export async function readIdxSet(reader: IdxReader, name: string, files: Record<
   if (failed) throw failed.reason;
   const read = Object.fromEntries(ROLES.map((r, i) => [r, (settled[i] as PromiseFulfilledResult<IdxFile>).value])) as Record<Role, IdxFile>;
   const [trainImages, trainLabels, testImages, testLabels] = ROLES.map((r) => read[r].idx) as [IdxArray, IdxArray, IdxArray, IdxArray];
-  for (const [img, lab] of [[trainImages, trainLabels], [testImages, testLabels]] as const) {
-    if (img.dims[0] !== lab.dims[0]) throw new DataError(`${files.trainImages}: ${img.dims[0]} images but ${lab.dims[0]} labels`);
+  const pairs = [[trainImages, trainLabels, files.trainImages, files.trainLabels], [testImages, testLabels, files.testImages, files.testLabels]] as const;
+  for (const [img, lab, imgFile, labFile] of pairs) {
+    if (img.dims[0] !== lab.dims[0]) throw new DataError(`${imgFile} holds ${img.dims[0]} images but ${labFile} holds ${lab.dims[0]} labels`);
   }
   if (trainImages.dims[1] !== testImages.dims[1] || trainImages.dims[2] !== testImages.dims[2]) {
     throw new DataError(`train images are ${trainImages.dims.slice(1).join('x')} but test images are ${testImages.dims.slice(1).join('x')}`);

@@ -46,7 +46,13 @@ describe('Datasets.resolve', () => {
   it('rejects images and labels of different counts', async () => {
     writeSet(join(dir, 'odd'), 6, 3);
     writeFileSync(join(dir, 'odd', 'train-labels-idx1-ubyte'), encodeIdx([5], new Uint8Array(5)));
-    await expect(resolveDataset({ ...base, path: 'odd' }, dir, quiet)).rejects.toThrow('6 images but 5 labels');
+    await expect(resolveDataset({ ...base, path: 'odd' }, dir, quiet)).rejects.toThrow(/train-images-idx3-ubyte holds 6 images but \S+train-labels-idx1-ubyte holds 5 labels/);
+  });
+
+  it('names the test files when the test images and labels disagree', async () => {
+    writeSet(join(dir, 'oddtest'), 6, 3);
+    writeFileSync(join(dir, 'oddtest', 't10k-labels-idx1-ubyte'), encodeIdx([2], new Uint8Array(2)));
+    await expect(resolveDataset({ ...base, path: 'oddtest' }, dir, quiet)).rejects.toThrow(/t10k-images-idx3-ubyte holds 3 images but \S+t10k-labels-idx1-ubyte holds 2 labels/);
   });
 
   it('falls back to the embedded digits for mnist, with a warning', async () => {
