@@ -1,3 +1,5 @@
+import { basename } from 'node:path';
+import { safeText } from '../core/text.js';
 import { csv, duration, markdownTable, sparkline, textTable } from './tables.js';
 import type { Comparison, ComparedRun } from './compare.js';
 import { runSuffix } from '../runs/run-dir.js';
@@ -47,7 +49,9 @@ export function formatComparisonRows(c: Comparison) {
     ...SHOWN.filter((n) => runs.some((r) => r.values[n] !== undefined)).map((n) => [n, ...runs.map((r) => formatValue(n, r.values[n]) + formatDelta(n, r))]),
     [`curve (${runs[0]!.curve.metric})`, ...runs.map((r) => sparkline(r.curve.values, lo, hi) || '-')],
   ];
-  const runRows = [['run', 'id', 'name', 'status', 'backend'], ...runs.map((r) => [label(r), r.id, r.name, r.status, r.backend ?? '-'])];
+  // Copied run folders keep their id: then the folder tells them apart.
+  const shared = new Set(runs.map((r) => r.id).filter((id, i, all) => all.indexOf(id) !== i));
+  const runRows = [['run', 'id', 'name', 'status', 'backend'], ...runs.map((r) => [label(r), shared.has(r.id) ? `${r.id} (${basename(r.dir)})` : r.id, r.name, r.status, r.backend ?? '-'])];
   return { params, metrics, runRows };
 }
 
@@ -61,18 +65,18 @@ export function formatComparison(c: Comparison, format: CompareFormat): string {
   if (format === 'csv') return comparisonCsv(c);
   const { params, metrics, runRows } = formatComparisonRows(c);
   if (format === 'md') {
-    const out = [`**runner compare** (baseline \`${c.baseline}\`)`, '', markdownTable(runRows), ''];
+    const out = [`**runner compare** (baseline \`${safeText(c.baseline)}\`)`, '', markdownTable(runRows), ''];
     out.push(c.params.length ? markdownTable(params) : '_No spec values differ._', '');
     out.push(markdownTable(metrics.map((r, i) => (i === metrics.length - 1 ? [r[0]!, ...r.slice(1).map((s) => `\`${s}\``)] : r)), ['l', ...c.runs.map(() => 'r' as const)]));
-    if (c.warnings.length) out.push('', ...c.warnings.map((w) => `> :warning: ${w}`));
-    if (c.gates.length) out.push('', ...gateLines(c).map((l) => `- ${l.startsWith('FAIL') ? ':x:' : ':white_check_mark:'} ${l}`));
+    if (c.warnings.length) out.push('', ...c.warnings.map((w) => `> :warning: ${safeText(w)}`));
+    if (c.gates.length) out.push('', ...gateLines(c).map((l) => `- ${l.startsWith('FAIL') ? ':x:' : ':white_check_mark:'} ${safeText(l)}`));
     return `${out.join('\n')}\n`;
   }
   const out = [textTable(runRows), ''];
   out.push(c.params.length ? textTable(params) : 'no spec values differ', '');
   out.push(textTable(metrics));
-  if (c.warnings.length) out.push('', 'warnings:', ...c.warnings.map((w) => `  ${w}`));
-  if (c.gates.length) out.push('', ...gateLines(c));
+  if (c.warnings.length) out.push('', 'warnings:', ...c.warnings.map((w) => `  ${safeText(w)}`));
+  if (c.gates.length) out.push('', ...gateLines(c).map(safeText));
   return `${out.join('\n')}\n`;
 }
 

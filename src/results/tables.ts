@@ -1,12 +1,15 @@
-/** Aligned plain-text table: first row is the header, columns padded to their widest cell. */
-export function textTable(rows: readonly (readonly string[])[], indent = ''): string {
+import { safeText } from '../core/text.js';
+
+/** Aligned plain-text table: first row is the header, columns padded to their widest cell; cells printed safe (no control or bidi characters). */
+export function textTable(input: readonly (readonly string[])[], indent = ''): string {
+  const rows = input.map((r) => r.map(safeText));
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
   return rows.map((r) => indent + r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + ([...cell].length - cell.length)))).join('  ').trimEnd()).join('\n');
 }
 
 /** GitHub-flavoured markdown table; `|` in cells is escaped. */
 export function markdownTable(rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[] = []): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const esc = (s: string) => safeText(s).replace(/\|/g, '\\|');
   const [head, ...body] = rows;
   const sep = head!.map((_, c) => (align[c] === 'r' ? '---:' : '---'));
   return [head!, sep, ...body].map((r) => `| ${r.map(esc).join(' | ')} |`).join('\n');

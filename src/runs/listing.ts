@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { messageOf, RunnerError } from '../core/errors.js';
 import { isRunDir, readRun, type RunView } from './reader.js';
 import { runValues } from './values.js';
@@ -7,6 +7,8 @@ import { runValues } from './values.js';
 /** One line of `runner ls`. */
 export interface RunListing {
   id: string;
+  /** The run's folder name (a copied folder keeps the id it was made with). */
+  folder: string;
   name: string;
   status: string;
   startedAt?: string;
@@ -22,7 +24,7 @@ function listing(run: RunView): RunListing {
   const started = run.record.startedAt;
   const seconds = typeof run.record.durationMs === 'number' ? run.record.durationMs / 1000
     : run.status === 'running' && started ? (Date.now() - Date.parse(started)) / 1000 : undefined;
-  return { id: run.id, name: run.name, status: run.status, startedAt: started, durationSeconds: seconds, metric, ...(run.problems.length ? { problem: run.problems.join('; ') } : {}) };
+  return { id: run.id, folder: basename(run.dir), name: run.name, status: run.status, startedAt: started, durationSeconds: seconds, metric, ...(run.problems.length ? { problem: run.problems.join('; ') } : {}) };
 }
 
 /** Every run folder under `dir`, newest first; unreadable ones are listed with their problem. */
@@ -33,7 +35,7 @@ export function listRuns(dir: string): RunListing[] {
     try {
       return listing(readRun(join(dir, d)));
     } catch (err) {
-      return { id: d, name: '', status: 'unreadable', problem: messageOf(err) };
+      return { id: d, folder: d, name: '', status: 'unreadable', problem: messageOf(err) };
     }
   });
   return rows.sort((a, b) => (b.startedAt ?? b.id).localeCompare(a.startedAt ?? a.id));

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareCommand } from '../../src/commands/compare.js';
+import { lsCommand } from '../../src/commands/ls.js';
 import { flatten } from '../../src/results/compare.js';
 import { listRuns } from '../../src/runs/listing.js';
 import { RunnerError } from '../../src/core/errors.js';
@@ -161,5 +162,29 @@ describe('reading runs', () => {
     expect(flatten({ model: { layers: [{ dense: { units: 3 } }, { dropout: { rate: 0.1 } }] }, metrics: ['a', 'b'] })).toEqual({
       'model.layers[0].dense.units': 3, 'model.layers[1].dropout.rate': 0.1, metrics: ['a', 'b'],
     });
+  });
+});
+
+describe('what ls and compare print from run.json', () => {
+  const hostile = mkdtempSync(join(root, 'hostile-'));
+  const plain = writeFakeRun(hostile, { id: '20261121-100000-mlp-aaa111' });
+  const evil = writeFakeRun(hostile, { id: '20261122-100000-evil-bbb222', extra: { name: 'clear\u001b[2J\u202eevil', id: '../../etc/x' } });
+  cpSync(plain, join(hostile, 'copy-of-aaa111'), { recursive: true });
+
+  it('escapes control and bidi characters, and shows the folder of a run whose id is not its own', () => {
+    const out = lsCommand(hostile);
+    expect(out).not.toMatch(/[\u001b\u202e]/);
+    expect(out).toContain('clear\\u001b[2J\\u202eevil');
+    expect(out).toContain('../../etc/x (folder 20261122-100000-evil-bbb222)');
+    const compared = compareCommand({ runs: [plain, evil] }).output;
+    expect(compared).not.toMatch(/[\u001b\u202e]/);
+    expect(compared).toContain('\\u202e');
+  });
+
+  it('tells copied run folders that share an id apart by their folder', () => {
+    const out = lsCommand(hostile);
+    expect(out).toContain('20261121-100000-mlp-aaa111 (folder copy-of-aaa111)');
+    expect(out).toContain('20261121-100000-mlp-aaa111 (folder 20261121-100000-mlp-aaa111)');
+    expect(compareCommand({ runs: [plain, join(hostile, 'copy-of-aaa111')] }).output).toContain('20261121-100000-mlp-aaa111 (copy-of-aaa111)');
   });
 });

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { kindOf, type ExperimentSpec, type TableDataSpec } from '../../spec/types.js';
 import { limitsFrom, type Limits } from '../../core/limits.js';
 import { didYouMean } from '../../core/suggest.js';
+import { quotedPrefix } from '../../core/text.js';
 import type { KeyProblem } from '../../spec/locate.js';
 import { outputUnitsProblem } from '../../spec/rules.js';
 import { DEFAULT_NA, isMissing, labelOf, notANumber, numberOf, overflows, rowWhere, TableReader, type Table } from './table.js';
@@ -29,7 +30,11 @@ export interface TableCheck {
 }
 
 /** Names shown in a message before "and N more": a table of 50,000 columns gets a message, not a page. */
-const listed = (names: readonly string[], most = 20): string => (names.length > most ? `${names.slice(0, most).join(', ')} and ${names.length - most} more` : names.join(', '));
+const listed = (names: readonly string[], most = 20): string => {
+  // Each name quoted as a short prefix: a file that is no table (a password file, say) is not printed.
+  const shown = names.slice(0, most).map((n) => quotedPrefix(n));
+  return names.length > most ? `${shown.join(', ')} and ${names.length - most} more` : shown.join(', ');
+};
 
 /** Most problems listed per kind before "and N more". */
 const MAX_LISTED = 10;
@@ -90,7 +95,7 @@ function columnProblems(spec: ExperimentSpec, train: Table, test: Table | undefi
   const known = (path: (string | number)[], name: string, what: string) => {
     if (train.columns.includes(name)) return true;
     const hint = didYouMean(name, train.columns);
-    problems.push({ path, message: `${train.file} has no column '${name}'${hint ? `; did you mean '${hint}'?` : ''} (${what}; columns: ${listed(train.columns)})` });
+    problems.push({ path, message: `${train.file} has no column '${quotedPrefix(name)}'${hint ? `; did you mean '${quotedPrefix(hint)}'?` : ''} (${what}; columns: ${listed(train.columns)})` });
     return false;
   };
   known(['data', 'target'], data.target, 'the target');

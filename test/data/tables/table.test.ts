@@ -42,6 +42,7 @@ writeFileSync(join(dir, 'huge.csv'), 'size,weight,colour,label\n1,2,red,cat\n3,1
 writeFileSync(join(dir, 'wide.csv'), `${Array.from({ length: 50_000 }, (_, i) => `c${i}`).join(',')}\n${new Array(50_000).fill('1').join(',')}\n`);
 writeFileSync(join(dir, 'oneclass.csv'), 'size,weight,colour,label\n1,2,red,cat\n3,4,blue,cat\n');
 writeFileSync(join(dir, 'noclass.csv'), 'size,weight,colour,label\n1,2,red,\n3,4,blue,NA\n');
+writeFileSync(join(dir, 'shadow'), 'root:$y$j9T$SECRETSECRETSECRETSECRET:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n');
 writeFileSync(join(dir, 'quoted.csv'), '\ufeffname,"note, with comma",label\r\n"a ""b""","x\ny",cat\r\n');
 writeFileSync(join(dir, 'animals.json'), JSON.stringify([{ size: 1, colour: 'red', label: 'cat' }, { size: 2, colour: null, label: 'dog' }, { size: 3, label: 'dog' }]));
 writeFileSync(join(dir, 'nested.json'), JSON.stringify([{ size: [1, 2], label: 'cat' }]));
@@ -80,6 +81,7 @@ const cases = [
   { name: 'an unknown target among 50,000 columns, in a message of a few lines', file: spec('wide', { file: 'wide.csv' }), edit: (s: string) => s.replace('target: label', 'target: lable'), want: ["has no column 'lable'", 'columns: c0, c1,', 'c19 and 49980 more)'] },
   { name: 'a target with one class', file: spec('oneclass', { file: 'oneclass.csv' }), edit: (s: string) => s.replace('missing: fill', 'missing: drop'), want: ["data.target (line", "has only one value, 'cat': a classifier needs at least two classes"] },
   { name: 'a target with every value missing', file: spec('noclass', { file: 'noclass.csv' }), edit: (s: string) => s.replace('missing: fill', 'missing: drop'), want: ['has no values at all (every one is missing): a classifier needs at least two classes'] },
+  { name: 'a file that is no table, quoted only by a short prefix', file: spec('shadow', { file: 'shadow' }), want: ["columns: root:$y$j9T$SECRETSECRET..."], absent: ['SECRETSECRETSECRET:19000'] },
   { name: 'a folder as the table', file: spec('folder', { file: '.' }), want: ["data.path (", "table file", "is a folder; expected a file"] },
   { name: 'a device as the table (never read)', file: spec('device', { file: '/dev/zero' }), want: ["table file '/dev/zero' is not a regular file"] },
   { name: 'a text column that is not one-hot encoded', file: spec('colour', { preprocess: '  - oneHot: {}' }), want: ["column 'colour' holds text ('red' at line 2)", 'oneHot: { columns'] },
@@ -96,11 +98,12 @@ const cases = [
 ];
 
 describe('bad tables and table specs', () => {
-  it.each(cases)('reports $name with exit 2', ({ file, edit, want }) => {
+  it.each(cases)('reports $name with exit 2', ({ file, edit, want, absent }) => {
     if (edit) writeFileSync(file, edit(readFileSync(file, 'utf8')));
     const { code, text } = failure(() => planRun(file));
     expect(code).toBe(2);
     for (const w of want) expect(text).toContain(w);
+    for (const a of absent ?? []) expect(text).not.toContain(a);
     expect(text).not.toMatch(/\n\s+at /);
     expect(text.length).toBeLessThan(4000);
   });
