@@ -5,7 +5,8 @@ import { globSync } from 'tinyglobby';
 import { parse } from 'yaml';
 import { RunnerError } from '../core/errors.js';
 import { alive } from '../core/process.js';
-import { RUN_FORMAT, type RecordedStatus, type RunRecord } from './record.js';
+import type { RecordedStatus, RunRecord } from './record.js';
+import { checkedRecord } from './record-check.js';
 import { RUN_FILES, runSuffix } from './run-dir.js';
 
 export type RunStatus = RecordedStatus | 'crashed';
@@ -52,29 +53,14 @@ export interface Summary {
   readonly [value: string]: unknown;
 }
 
-/**
- * run.json checked as far as readers rely on it: an object with a status, of a format this
- * runner reads (older formats read as they are: format 1 is the only one so far).
- */
-function asRunRecord(value: unknown, dir: string): RunRecord {
-  const record = value as Partial<RunRecord> | null;
-  if (typeof record !== 'object' || record === null || Array.isArray(record) || typeof record.status !== 'string') {
-    throw new RunnerError(`run.json of '${dir}' is not a runner record (no status)`);
-  }
-  const format = Number(record.formatVersion);
-  if (!(format <= RUN_FORMAT)) {
-    throw new RunnerError(`'${dir}' was written by a newer runner (run format ${String(record.formatVersion)}; this runner reads up to ${RUN_FORMAT}): upgrade runner`);
-  }
-  return { ...record, backend: record.backend ?? {}, spec: record.spec ?? { file: '', overrides: [] }, stages: record.stages ?? [] } as RunRecord;
-}
-
 /** Reads a run folder without changing it; a folder that is not a run, or is unreadable, is a RunnerError (exit 2). */
 export function readRun(dir: string): RunView {
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new RunnerError(`'${dir}' is not a run folder: no such folder`);
   const runFile = join(abs, RUN_FILES.run);
   if (!existsSync(runFile)) throw new RunnerError(`'${dir}' is not a run folder: it has no run.json`);
-  const record = asRunRecord(readJsonFile(runFile, `run.json of '${dir}'`), dir);
+  const problems: string[] = [];
+  const record = checkedRecord(readJsonFile(runFile, `run.json of '${dir}'`), dir, problems);
   const resolvedFile = join(abs, RUN_FILES.resolved);
   let spec: Record<string, unknown> = {};
   try {
@@ -83,7 +69,6 @@ export function readRun(dir: string): RunView {
     throw new RunnerError(`resolved.yaml of '${dir}' is not valid YAML (edited by hand?): ${(err as Error).message.split('\n')[0]}`);
   }
   const status = effectiveStatus(record);
-  const problems: string[] = [];
   const metrics = readMetrics(join(abs, RUN_FILES.metrics), problems);
   return {
     id: String(record.id ?? basename(abs)), dir: abs, name: String(record.name ?? ''), status, record, spec, metrics,

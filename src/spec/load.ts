@@ -147,8 +147,12 @@ function applyOverride(doc: Document, o: Override): SpecProblem | undefined {
       return { path: formatPath(o.path.slice(0, i + 1)), source: sourceOf(o), message: `is not a mapping, so it has no key '${next}'` };
     }
   }
-  if (!isCollection(doc.contents)) return { path: '', source: sourceOf(o), message: 'the spec is not a mapping' };
-  doc.setIn(o.path, doc.createNode(o.value));
+  if (!isMap(doc.contents)) return { path: '', source: sourceOf(o), message: 'the spec is not a mapping' };
+  try {
+    doc.setIn(o.path, doc.createNode(o.value));
+  } catch (err) {
+    return { path: formatPath(o.path), source: sourceOf(o), message: `cannot be set: ${(err as Error).message}` };
+  }
   return undefined;
 }
 
