@@ -36,6 +36,20 @@ describe('the run engine, in process', () => {
     expect(record.host.hostname).toBeTruthy();
   });
 
+  it('leaves a second Ctrl-C the exit code run.json says: 130 while it runs, the final status\'s once written', async () => {
+    const handlers: (() => number)[] = [];
+    const interrupt = { signal: new AbortController().signal, beforeExit: (fn: () => number) => void handlers.push(fn) };
+    const outcome = await runCommand({ spec: TINY, set: ['train.epochs=1'], out: join(work, 'runs'), backend: 'cpu', data, interrupt });
+    expect(outcome.status).toBe('completed');
+    expect(handlers).toHaveLength(2);
+    // The last one registered is what a second Ctrl-C would do now: nothing to write, exit 0 as the record says.
+    expect(handlers[1]!()).toBe(0);
+    expect((readJson(join(outcome.runDir, 'run.json')) as { status: string }).status).toBe('completed');
+    // The first marks a running run interrupted.
+    expect(handlers[0]!()).toBe(130);
+    expect((readJson(join(outcome.runDir, 'run.json')) as { status: string }).status).toBe('interrupted');
+  });
+
   it('plans before any folder exists: a table that does not fit the spec leaves --out untouched', async () => {
     writeFileSync(join(work, 't.csv'), 'a,b,label\n1,2,x\n3,4,y\n');
     writeFileSync(join(work, 't.yaml'), 'data: { format: csv, path: t.csv, target: lable }\nmodel: { layers: [{ dense: { units: 2, activation: softmax } }] }\ncompile: { loss: sparseCategoricalCrossentropy, optimizer: { adam: {} } }\n');
