@@ -5,7 +5,7 @@ import { Datasets } from './images/datasets.js';
 import { Tables } from './tables/plan.js';
 
 /** Where downloaded datasets, decompressed IDX files and stage-cache entries are kept: $RUNNER_CACHE, else the user's cache folder. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env['RUNNER_CACHE'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'runner'));
 }
 

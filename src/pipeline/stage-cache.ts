@@ -17,7 +17,7 @@ import type { ExecuteHooks } from './execute.js';
  * identifies the source files (the data kind says), runner's version and build; undefined when
  * the data is not cached.
  */
-export async function stageCacheKey(at: DataPlace, log: DataLog): Promise<string | undefined> {
+async function stageCacheKey(at: DataPlace, log: DataLog): Promise<string | undefined> {
   let source: unknown;
   try {
     source = await dataKind(at.spec.data).cacheSource(at, log);
