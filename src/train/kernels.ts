@@ -7,7 +7,8 @@ import { wasmAdam } from './wasm-adam.js';
  * wasm backend's heap). Slots (moments) are updated in place; the new weights go to a new output
  * tensor, because the wasm backend caches packed weights per tensor for its matrix multiplies and
  * would not see an in-place change. Every intermediate is rounded to float32 (Math.fround) in the
- * same order as tfjs's ops, so results match the stock optimizers.
+ * same order as tfjs's ops, so results match the stock optimizers; one difference: optimizer state
+ * below FLT_MIN is flushed to zero (subnormal arithmetic is slow, and such state moves no weight).
  */
 export const KERNELS = { adam: 'RunnerAdamUpdate', sgd: 'RunnerSgdUpdate', momentum: 'RunnerMomentumUpdate', rmsprop: 'RunnerRmspropUpdate' } as const;
 
@@ -15,6 +16,11 @@ export const KERNELS = { adam: 'RunnerAdamUpdate', sgd: 'RunnerSgdUpdate', momen
 export const FUSED_BACKENDS = ['cpu', 'wasm'] as const;
 
 const f = Math.fround;
+
+/** The smallest normal float32: optimizer state below it is flushed to zero (see wasm-adam.ts's flush for why). */
+const FLT_MIN = 1.1754943508222875e-38;
+/** A slot value, flushed to zero when subnormal. */
+const ftz = (x: number) => (Math.abs(x) < FLT_MIN ? 0 : x);
 
 interface CpuBackend { data: { get(id: object): { values: Float32Array } }; refCount(id: object): number; makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo }
 interface WasmBackend {
@@ -52,8 +58,8 @@ const adam: Update = (out, [w, g, m, v], a) => {
   const { beta1, beta2, oneMinusBeta1, oneMinusBeta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, negLr } = a as Record<string, number>;
   for (let i = 0; i < w!.length; i++) {
     const gi = g![i]!;
-    const mi = f(f(m![i]! * beta1!) + f(gi * oneMinusBeta1!));
-    const vi = f(f(v![i]! * beta2!) + f(f(gi * gi) * oneMinusBeta2!));
+    const mi = ftz(f(f(m![i]! * beta1!) + f(gi * oneMinusBeta1!)));
+    const vi = ftz(f(f(v![i]! * beta2!) + f(f(gi * gi) * oneMinusBeta2!)));
     m![i] = mi;
     v![i] = vi;
     const mh = f(mi / oneMinusAccBeta1!);
@@ -71,7 +77,7 @@ const sgd: Update = (out, [w, g], { negLr }) => {
 const momentum: Update = (out, [w, g, acc], { negLr, momentum: mo, nesterov }) => {
   for (let i = 0; i < w!.length; i++) {
     const gi = g![i]!;
-    const ai = f(f(mo! * acc![i]!) + gi);
+    const ai = ftz(f(f(mo! * acc![i]!) + gi));
     acc![i] = ai;
     out[i] = nesterov ? f(f(negLr! * f(gi + f(ai * mo!))) + w![i]!) : f(f(negLr! * ai) + w![i]!);
   }
@@ -81,9 +87,9 @@ const momentum: Update = (out, [w, g, acc], { negLr, momentum: mo, nesterov }) =
 const rmsprop: Update = (out, [w, g, ms, mom], { decay, oneMinusDecay, lr, momentum: mo, epsilon }) => {
   for (let i = 0; i < w!.length; i++) {
     const gi = g![i]!;
-    const msi = f(f(ms![i]! * decay!) + f(f(gi * gi) * oneMinusDecay!));
+    const msi = ftz(f(f(ms![i]! * decay!) + f(f(gi * gi) * oneMinusDecay!)));
     ms![i] = msi;
-    const momi = f(f(mom![i]! * mo!) + f(f(gi * lr!) / f(Math.sqrt(f(msi + epsilon!)))));
+    const momi = ftz(f(f(mom![i]! * mo!) + f(f(gi * lr!) / f(Math.sqrt(f(msi + epsilon!))))));
     mom![i] = momi;
     out[i] = f(w![i]! - momi);
   }

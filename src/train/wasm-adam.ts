@@ -12,12 +12,17 @@ const V128 = 0x7b;
 const SIMD = {
   load: [0xfd, 0x00], store: [0xfd, 0x0b], splat: [0xfd, 0x13],
   sqrt: [0xfd, 0xe3, 0x01], add: [0xfd, 0xe4, 0x01], mul: [0xfd, 0xe6, 0x01], div: [0xfd, 0xe7, 0x01],
+  abs: [0xfd, 0xe0, 0x01], ge: [0xfd, 0x46], and: [0xfd, 0x4e],
 } as const;
 const OP = {
   block: 0x02, loop: 0x03, end: 0x0b, br: 0x0c, brIf: 0x0d,
   get: 0x20, set: 0x21, i32Const: 0x41, i32GeU: 0x4f, i32Add: 0x6a, i32And: 0x71, i32Shl: 0x74,
   f32Load: 0x2a, f32Store: 0x38, f32Sqrt: 0x91, f32Add: 0x92, f32Mul: 0x94, f32Div: 0x95,
+  f32Const: 0x43, f32Abs: 0x8b, f32Lt: 0x5d, select: 0x1b,
 } as const;
+
+/** FLT_MIN, the smallest normal float32, as f32.const's little-endian bytes (0x00800000). */
+const FLT_MIN_BYTES = [0x00, 0x00, 0x80, 0x00];
 
 /** Unsigned LEB128, as the binary format encodes sizes and indices. */
 function uleb(n: number): number[] {
@@ -37,8 +42,8 @@ const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...bo
 
 // Parameters: w g m v out (byte offsets), n, then the f32 constants; locals follow them.
 const [W, G, M, V, OUT, N, B1, B2, C1, C2, OA1, OA2, EPS, NLR, I, GI, MI, VI, OFF] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18] as const;
-// SIMD locals: the eight constants splatted to 4 lanes, then g, m, v, and the end of the 4-wide part.
-const [VB1, VB2, VC1, VC2, VOA1, VOA2, VEPS, VNLR, VG, VM, VV, N4] = [19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30] as const;
+// SIMD locals: the eight constants splatted to 4 lanes, then g, m, v, FLT_MIN in 4 lanes, and the end of the 4-wide part.
+const [VB1, VB2, VC1, VC2, VOA1, VOA2, VEPS, VNLR, VG, VM, VV, VMIN, N4] = [19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] as const;
 const get = (i: number) => [OP.get, i];
 const set = (i: number) => [OP.set, i];
 const at = (base: number) => [...get(base), ...get(OFF), OP.i32Add];
@@ -46,16 +51,26 @@ const load = (base: number) => [...at(base), OP.f32Load, 2, 0];
 
 const vload = (base: number) => [...at(base), ...SIMD.load, 2, 0];
 
+/**
+ * Flushes a moment below FLT_MIN to zero. WebAssembly cannot flush subnormals, which run about
+ * 19 times slower; and a moment whose gradient stays zero (an image border's weights) decays into
+ * them and sticks at the smallest one (denorm_min * beta rounds back to denorm_min), slowing every
+ * later step. Zero instead changes no weight: such a moment's update is below any weight's ulp.
+ */
+const flush = (local: number) => [OP.f32Const, 0, 0, 0, 0, ...get(local), ...get(local), OP.f32Abs, OP.f32Const, ...FLT_MIN_BYTES, OP.f32Lt, OP.select, ...set(local)];
+const vflush = (local: number) => [...get(local), ...get(local), ...SIMD.abs, ...get(VMIN), ...SIMD.ge, ...SIMD.and, ...set(local)];
+
 /** Four lanes at a time: the same operations as the scalar loop, each lane rounded alike. */
 const simdPart = [
   ...[[B1, VB1], [B2, VB2], [C1, VC1], [C2, VC2], [OA1, VOA1], [OA2, VOA2], [EPS, VEPS], [NLR, VNLR]].flatMap(([from, to]) => [...get(from!), ...SIMD.splat, ...set(to!)]),
+  OP.f32Const, ...FLT_MIN_BYTES, ...SIMD.splat, ...set(VMIN),
   ...get(N), OP.i32Const, 0x7c /* -4 */, OP.i32And, ...set(N4),
   OP.block, 0x40, OP.loop, 0x40,
   ...get(I), ...get(N4), OP.i32GeU, OP.brIf, 1,
   ...get(I), OP.i32Const, 2, OP.i32Shl, ...set(OFF),
   ...vload(G), ...set(VG),
-  ...vload(M), ...get(VB1), ...SIMD.mul, ...get(VG), ...get(VC1), ...SIMD.mul, ...SIMD.add, ...set(VM),
-  ...vload(V), ...get(VB2), ...SIMD.mul, ...get(VG), ...get(VG), ...SIMD.mul, ...get(VC2), ...SIMD.mul, ...SIMD.add, ...set(VV),
+  ...vload(M), ...get(VB1), ...SIMD.mul, ...get(VG), ...get(VC1), ...SIMD.mul, ...SIMD.add, ...set(VM), ...vflush(VM),
+  ...vload(V), ...get(VB2), ...SIMD.mul, ...get(VG), ...get(VG), ...SIMD.mul, ...get(VC2), ...SIMD.mul, ...SIMD.add, ...set(VV), ...vflush(VV),
   ...at(M), ...get(VM), ...SIMD.store, 2, 0,
   ...at(V), ...get(VV), ...SIMD.store, 2, 0,
   ...at(OUT),
@@ -71,16 +86,16 @@ const simdPart = [
 
 /** The function body; with `simd`, a 4-wide loop first and the scalar loop for the last n % 4 values. */
 const body = (simd: boolean) => [
-  ...vec([[1, I32], [3, F32], [1, I32], ...(simd ? [[11, V128], [1, I32]] : [])]), // locals: i; gi, mi, vi; off; vectors; n4
+  ...vec([[1, I32], [3, F32], [1, I32], ...(simd ? [[12, V128], [1, I32]] : [])]), // locals: i; gi, mi, vi; off; vectors; n4
   ...(simd ? simdPart : []),
   OP.block, 0x40, OP.loop, 0x40,
   ...get(I), ...get(N), OP.i32GeU, OP.brIf, 1,
   ...get(I), OP.i32Const, 2, OP.i32Shl, ...set(OFF),
   ...load(G), ...set(GI),
   // m' = m * beta1 + g * (1 - beta1)
-  ...load(M), ...get(B1), OP.f32Mul, ...get(GI), ...get(C1), OP.f32Mul, OP.f32Add, ...set(MI),
+  ...load(M), ...get(B1), OP.f32Mul, ...get(GI), ...get(C1), OP.f32Mul, OP.f32Add, ...set(MI), ...flush(MI),
   // v' = v * beta2 + (g * g) * (1 - beta2)
-  ...load(V), ...get(B2), OP.f32Mul, ...get(GI), ...get(GI), OP.f32Mul, ...get(C2), OP.f32Mul, OP.f32Add, ...set(VI),
+  ...load(V), ...get(B2), OP.f32Mul, ...get(GI), ...get(GI), OP.f32Mul, ...get(C2), OP.f32Mul, OP.f32Add, ...set(VI), ...flush(VI),
   ...at(M), ...get(MI), OP.f32Store, 2, 0,
   ...at(V), ...get(VI), OP.f32Store, 2, 0,
   // w' = ((m' / (1 - beta1^t)) / (sqrt(v' / (1 - beta2^t)) + eps)) * -lr + w
