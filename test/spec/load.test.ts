@@ -74,6 +74,7 @@ describe('loadSpec', () => {
     bad('two YAML documents', GOOD + '---\nseed: 1\n', ['a second YAML document starts here (---): a spec is a single document']),
     bad('nesting past the limit', GOOD.replace('seed: 7', `seed: 7\ndescription: ${'['.repeat(70)}${']'.repeat(70)}`), ['nests 65 or more levels deep here; a spec nests at most 64']),
     bad('nesting that would overflow the stack', GOOD.replace('seed: 7', `seed: 7\ndescription: ${'['.repeat(20000)}${']'.repeat(20000)}`), ['nests'], [], ['Maximum call stack']),
+    bad('a spec over 1 MiB', `${GOOD}# ${'x'.repeat(1100 * 1024)}\n`, ['is 1.1 MiB; a spec is at most 1 MiB']),
     bad('unknown layer', GOOD.replace('- dropout: { rate: 0.2 }', '- conv3d: { filters: 2 }'), ["model.layers[1].conv3d (line 18, col 7): unknown layer 'conv3d'", 'expected one of: dense, dropout']),
     bad('misspelled key', GOOD.replace('epochs: 2', 'epoch: 2'), ["train.epoch (line 26, col 3): unknown key 'epoch'; did you mean 'epochs'?"]),
     bad('misspelled enum value', GOOD.replace('activation: relu', 'activation: relux'), ["model.layers[0].dense.activation (line 17, col 39): unknown value 'relux'; did you mean 'relu'?"]),
