@@ -31,11 +31,12 @@ export async function measureStageCache(spec: string, set: readonly string[] = [
   const cache = mkdtempSync(join(tmpdir(), 'runner-bench-cache-'));
   const out = mkdtempSync(join(tmpdir(), 'runner-bench-run-'));
   const once = async (extra: string[]) => {
+    // Each run gets a folder of its own: its run folder is the only one there (no reading of its output).
+    const own = mkdtempSync(join(out, 'run-'));
     const spawned = Date.now();
-    const r = await execa('node', [BIN, 'run', spec, '--out', out, ...set.flatMap((s) => ['--set', s]), '--set', 'train.epochs=1', ...extra], { reject: false, env: { RUNNER_CACHE: cache, RUNNER_OFFLINE: '1' } });
+    const r = await execa('node', [BIN, 'run', spec, '--out', own, ...set.flatMap((s) => ['--set', s]), '--set', 'train.epochs=1', ...extra], { reject: false, env: { RUNNER_CACHE: cache, RUNNER_OFFLINE: '1' } });
     if (r.exitCode !== 0) throw new Error(`runner run failed: ${r.stderr.split('\n').pop()}`);
-    const id = /run: \S+\/(\S+) \(status/.exec(r.stdout)?.[1] ?? readdirSync(out).sort().pop()!;
-    const run = JSON.parse(readFileSync(join(out, id, 'run.json'), 'utf8')) as { cached: string[]; stages: { name: string; startedAt: string; durationMs: number }[] };
+    const run = JSON.parse(readFileSync(join(own, readdirSync(own)[0]!, 'run.json'), 'utf8')) as { cached: string[]; stages: { name: string; startedAt: string; durationMs: number }[] };
     const fit = run.stages.find((s) => s.name === 'fit')!;
     const dataMs = run.stages.filter((s) => s.name === 'load' || s.name === 'normalize').reduce((a, s) => a + s.durationMs, 0);
     return { cached: run.cached, secondsToFit: (Date.parse(fit.startedAt) - spawned) / 1000, dataStageSeconds: dataMs / 1000 };
