@@ -11,7 +11,7 @@ import { RUN_FILES, RunDir } from '../runs/run-dir.js';
 import { silentProgress, type Progress, type StageContext } from '../stages/stage.js';
 import type { TestSummary } from '../stages/types.js';
 import type { Checkpoint } from '../train/checkpoint.js';
-import { executeStages } from './execute.js';
+import { executeStages, type ExecutionResult } from './execute.js';
 import { runLogger } from './logger.js';
 import type { PlannedRun } from './plan.js';
 import { newRecord, type RecordOrigin } from './record.js';
@@ -100,6 +100,18 @@ export async function executeRun(start: RunStart): Promise<RunOutcome> {
   }
 }
 
+/** Writes how the stages ended into the record (status, end, duration, error); an abort that failed a stage is an interruption. */
+function recordOutcome(record: RunRecord, result: ExecutionResult, aborted: boolean) {
+  const status: RunOutcome['status'] = result.status === 'failed' && aborted ? 'interrupted' : result.status;
+  const endedAt = new Date();
+  Object.assign(record, { status, endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - Date.parse(record.startedAt) });
+  const error = result.failed ? { stage: result.failed.stage, message: messageOf(result.failed.error) } : undefined;
+  if (error) record.error = error;
+  else delete record.error;
+  const exitCode: number = status === 'completed' ? EXIT.ok : status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
+  return { status, error, exitCode };
+}
+
 async function runLocked(start: RunStart): Promise<RunOutcome> {
   const { plan, runDir, record, backend, io } = start;
   const save = () => runDir.writeJson(RUN_FILES.run, record);
@@ -136,15 +148,9 @@ async function runLocked(start: RunStart): Promise<RunOutcome> {
       save();
     }, Date.now, hooks);
     await recorded;
-    const status = result.status === 'failed' && signal.aborted ? 'interrupted' : result.status;
-    const endedAt = new Date();
-    Object.assign(record, { status, endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - Date.parse(record.startedAt) });
-    const error = result.failed ? { stage: result.failed.stage, message: messageOf(result.failed.error) } : undefined;
-    if (error) record.error = error;
-    else delete record.error;
+    const { status, error, exitCode } = recordOutcome(record, result, signal.aborted);
     save();
     // The record is final: a second Ctrl-C from here on quits with the exit code it says.
-    const exitCode = status === 'completed' ? EXIT.ok : status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
     io.interrupt?.beforeExit(() => exitCode);
     if (error) log.error({ err: result.failed?.error, stage: error.stage }, `stage '${error.stage}' failed`);
     log.info({ status }, 'run ended');
