@@ -50,11 +50,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <dir>', 'folder that holds the run folders', 'runs')
     .addOption(backendOption('override the spec backend'))
     .option('--no-cache', 'recompute load and normalize even when the stage cache has them')
-    .addOption(new Option('--sweep-trial <hash>', 'set by runner sweep on its trials: the trial in the sweep.json of --out').hideHelp())
-    .action(async (spec: string, opts: { set: string[]; out: string; backend?: BackendChoice; sweepTrial?: string; cache: boolean }) => {
+    .action(async (spec: string, opts: { set: string[]; out: string; backend?: BackendChoice; cache: boolean }) => {
       const { runCommand } = await import('../commands/run.js');
       const outcome = await runCommand({
-        spec, set: opts.set, out: opts.out, backend: opts.backend, noCache: !opts.cache, sweepTrial: opts.sweepTrial, ...terminal(),
+        spec, set: opts.set, out: opts.out, backend: opts.backend, noCache: !opts.cache, ...terminal(),
         argv: ['run', ...argv.slice(1)],
       });
       exitCode = await printRun(outcome);
@@ -178,6 +177,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(result.output);
       process.stderr.write(result.errors ?? '');
       exitCode = result.exitCode;
+    });
+
+  program
+    .command('sweep-worker', { hidden: true })
+    .description('run the trials runner sweep sends over IPC (started by runner sweep)')
+    .action(async () => {
+      const { serveTrials } = await import('../sweep/worker.js');
+      exitCode = await serveTrials();
     });
 
   try {

@@ -1,10 +1,7 @@
-import { resolve } from 'node:path';
 import { DataSession, type DataSettings } from '../data/session.js';
 import { planRun } from '../pipeline/plan.js';
 import { runExperiment, type RunIO, type RunOutcome } from '../pipeline/run.js';
 import type { BackendChoice } from '../backend/select.js';
-import { specHash } from '../spec/hash.js';
-import { trialMeta } from '../sweep/folder.js';
 
 /** What `runner run` takes: the spec, its overrides, where the run folder goes, and the terminal's progress, warnings and Ctrl-C. */
 export interface RunCommandOptions extends RunIO {
@@ -14,8 +11,6 @@ export interface RunCommandOptions extends RunIO {
   readonly backend?: BackendChoice;
   readonly noCache?: boolean;
   readonly argv?: readonly string[];
-  /** Set by `runner sweep` on its trials: the trial's hash in the sweep.json of --out. */
-  readonly sweepTrial?: string;
   /** Where data and the stage cache are kept, and whether downloads may be tried (default: from $RUNNER_CACHE and $RUNNER_OFFLINE). */
   readonly data?: DataSettings;
 }
@@ -23,7 +18,5 @@ export interface RunCommandOptions extends RunIO {
 /** `runner run`: plans the spec (every problem before anything is written), then runs it into a new folder under --out. */
 export async function runCommand(opts: RunCommandOptions): Promise<RunOutcome> {
   const plan = planRun(opts.spec, opts.set, { session: new DataSession(opts.data) });
-  const out = opts.out ?? 'runs';
-  const sweep = opts.sweepTrial === undefined ? undefined : trialMeta(resolve(out), opts.sweepTrial, specHash(plan.spec));
-  return runExperiment(plan, { ...opts, out, sweep });
+  return runExperiment(plan, { ...opts, out: opts.out ?? 'runs' });
 }

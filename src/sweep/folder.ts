@@ -35,13 +35,13 @@ export function writeSweepJson(dir: string, plan: SweepPlan, planned: readonly P
 interface SweepFile { id?: unknown; metric?: { name?: unknown; goal?: unknown }; trials?: { trial?: unknown; params?: unknown }[] }
 
 /**
- * What a trial run records as its sweep (`runner run --sweep-trial HASH --out <sweep folder>`):
+ * What a trial run records as its sweep (a sweep worker running trial HASH into the sweep folder):
  * read from the sweep.json that `runner sweep` wrote there, checked, and tied to the spec hash
  * of the run itself so that a trial cannot be recorded under another's parameters.
  */
 export function trialMeta(dir: string, hash: string, specHash: string): SweepMeta {
   const file = join(dir, 'sweep.json');
-  const bad = (why: string) => new RunnerError(`--sweep-trial ${hash}: ${why}`, 2, ['this option is set by runner sweep on its trials; run the sweep instead']);
+  const bad = (why: string) => new RunnerError(`sweep trial ${hash}: ${why}`, 2, ['trials are run by runner sweep; run the sweep again']);
   if (!existsSync(file)) throw bad(`there is no sweep.json in ${dir}`);
   let sweep: SweepFile;
   try {

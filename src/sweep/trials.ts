@@ -1,16 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { dirname, join, relative, resolve } from 'node:path';
-import { execa } from 'execa';
-import { EXIT } from '../core/errors.js';
 import { writeFileAtomic } from '../core/files.js';
+import type { BackendChoice } from '../backend/select.js';
+import { WorkerPool } from './pool.js';
 import { trialLog, writeSweepJson, type PlannedTrial, type TrialOutcome, type TrialState } from './folder.js';
 import { buildLeaderboard, formatLeaderboard, type Leaderboard } from './leaderboard.js';
 import { findRunDirs, readRun, type RunView } from '../runs/reader.js';
 import type { Override } from '../spec/overrides.js';
 import { shardOf, type SweepPlan, type Trial } from './plan.js';
-
-const BIN = fileURLToPath(new URL('../../bin/runner.js', import.meta.url));
 
 export interface SweepOptions {
   readonly out: string;
@@ -57,20 +54,26 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<{ o
   const record = () => writeSweepJson(dir, plan, planned, outcomes);
   record();
 
+  const pool = new WorkerPool(join(dir, 'logs'));
+  stop.signal.addEventListener('abort', () => pool.stop());
   let next = 0;
   const worker = async () => {
     while (next < todo.length && !stop.signal.aborted) {
       const { trial } = todo[next++]!;
       const label = `[${next}/${todo.length} ${trial.hash}]`;
       opts.onEvent?.(`${label} start ${describeTrial(trial)}`);
-      const outcome = await runTrial(plan, trial, dir, opts, stop.signal);
+      const outcome = await runTrial(pool, plan, trial, dir, opts, stop.signal);
       outcomes.set(trial.hash, outcome);
       record();
       opts.onEvent?.(`${label} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}${outcome.run ? ` (${outcome.run})` : ''}`);
       if (outcome.status === 'failed' && opts.failFast) stop.abort();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, todo.length)) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, todo.length)) }, worker));
+  } finally {
+    pool.close();
+  }
   for (const p of todo) if (!outcomes.has(p.trial.hash)) outcomes.set(p.trial.hash, { trial: p.trial, status: 'skipped' });
   record();
 
@@ -90,22 +93,20 @@ export function describeTrial(t: Trial): string {
 }
 
 /**
- * One trial: `runner run` in a child process (arguments as an array, no shell), its output kept in
- * logs/<trial>.log. What happened is read from the run folder it wrote (the one whose run.json
- * names this trial and the child's pid), never from its output.
+ * One trial, run by a worker process of the pool (as `runner run` with the trial's overrides would
+ * run it); its warnings go to logs/<trial>.log. What happened is read from the run folder the
+ * worker names in its answer, never from its output.
  */
-async function runTrial(plan: SweepPlan, trial: Trial, dir: string, { backend, noCache }: SweepOptions, signal: AbortSignal): Promise<TrialOutcome> {
-  const args = [BIN, 'run', plan.file, ...trial.overrides.flatMap((o) => ['--set', o.text]), '--out', dir, '--sweep-trial', trial.hash];
-  if (backend) args.push('--backend', backend);
-  if (noCache) args.push('--no-cache');
+async function runTrial(pool: WorkerPool, plan: SweepPlan, trial: Trial, dir: string, { backend, noCache }: SweepOptions, signal: AbortSignal): Promise<TrialOutcome> {
   const log = trialLog(dir, trial.hash);
   mkdirSync(dirname(log), { recursive: true });
-  const subprocess = execa('node', args, { reject: false, cancelSignal: signal, env: { FORCE_COLOR: '0' }, stdin: 'ignore', stdout: { file: log }, stderr: { file: log, append: true } });
-  const child = await subprocess;
-  const run = findRunDirs(dir, 1).map(readRun).find((r) => r.record.sweep?.trial === trial.hash && r.record.pid === subprocess.pid);
-  if (run?.status === 'completed' && child.exitCode === 0) return { trial, status: 'completed', run: run.id };
-  if (child.isCanceled || child.exitCode === EXIT.interrupted || signal.aborted || run?.status === 'interrupted') return { trial, status: 'interrupted', run: run?.id };
+  const end = await pool.run({ hash: trial.hash, spec: plan.file, sets: trial.overrides.map((o) => o.text), out: dir, log, ...(backend ? { backend: backend as BackendChoice } : {}), ...(noCache ? { noCache } : {}) });
+  const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;
+  if (run?.status === 'completed') return { trial, status: 'completed', run: run.id };
+  if (signal.aborted || run?.status === 'interrupted') return { trial, status: 'interrupted', run: run?.id };
+  const where = relative(process.cwd(), log) || log;
   const error = run?.record.error ? `stage '${run.record.error.stage}' failed: ${run.record.error.message}`
-    : `exit code ${child.exitCode ?? child.signal} ${run ? `with run status ${run.status}` : 'before its run folder was written'}; see ${relative(process.cwd(), log) || log}`;
+    : end.type === 'died' ? `its worker process died (${end.signal ?? `exit code ${end.code}`}); see ${where}`
+      : `${end.error ?? `run status ${run?.status}`}; see ${where}`;
   return { trial, status: 'failed', run: run?.id, error };
 }

@@ -54,6 +54,22 @@ describe('runner sweep', () => {
     expect(run['sweep']).toMatchObject({ id: sweepDir.split('/').pop(), metric: 'test.accuracy', goal: 'maximize' });
   });
 
+  it('runs trials in reused worker processes, each trial bitwise the run a fresh runner run makes', async () => {
+    const records = trialDirs(sweepDir).map((d) => ({ dir: d, ...(readJson(join(sweepDir, d, 'run.json')) as { pid: number; startedAt: string; spec: { overrides: string[] } }) }));
+    // -j 2 and 4 trials: at most two worker processes, so at least one ran two trials.
+    const pids = new Set(records.map((r) => r.pid));
+    expect(pids.size).toBeLessThanOrEqual(2);
+    const byPid = records.filter((r) => records.filter((o) => o.pid === r.pid).length > 1);
+    // The latest trial of a worker that ran more than one: it ran in a process that had trained before.
+    const later = byPid.sort((a, b) => a.startedAt.localeCompare(b.startedAt)).pop()!;
+    const fresh = await runner(['run', 'sweep.yaml', ...later.spec.overrides.flatMap((o) => ['--set', o]), '--out', 'fresh']);
+    expect(fresh.exitCode, fresh.stderr).toBe(0);
+    const [freshDir] = readdirSync(join(work, 'fresh'));
+    const weights = (dir: string) => readFileSync(join(dir, 'model', 'weights.bin'));
+    expect(weights(join(work, 'fresh', freshDir!)).equals(weights(join(sweepDir, later.dir)))).toBe(true);
+    expect(readFileSync(join(work, 'fresh', freshDir!, 'metrics.jsonl'), 'utf8').replace(/"seconds":[\d.]+/g, '')).toBe(readFileSync(join(sweepDir, later.dir, 'metrics.jsonl'), 'utf8').replace(/"seconds":[\d.]+/g, ''));
+  });
+
   it('shares the data stages between trials through the stage cache', () => {
     const records = trialDirs(sweepDir).map((d) => readJson(join(sweepDir, d, 'run.json')) as { cached: string[]; data: { sha256: string } });
     // -j 2: the first two trials start together; the later ones find the entry the first wrote.

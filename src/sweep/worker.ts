@@ -1,0 +1,70 @@
+import { appendFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { BackendChoice } from '../backend/select.js';
+import { EXIT, exitCodeOf, formatError } from '../core/errors.js';
+import { planRun } from '../pipeline/plan.js';
+import { runExperiment } from '../pipeline/run.js';
+import { specHash } from '../spec/hash.js';
+import { trialMeta } from './folder.js';
+
+/** What the sweep asks a worker process to run: one trial, as `runner run` would with these overrides. */
+export interface TrialRequest {
+  readonly type: 'trial';
+  readonly hash: string;
+  readonly spec: string;
+  readonly sets: readonly string[];
+  /** The sweep folder: the run folder goes there, and its sweep.json names the trial. */
+  readonly out: string;
+  readonly backend?: BackendChoice;
+  readonly noCache?: boolean;
+  /** Where the trial's warnings and errors go. */
+  readonly log: string;
+}
+
+/** What a worker answers when a trial has ended: its run folder (whose run.json says how it went), or why there is none. */
+export interface TrialDone { readonly type: 'done'; readonly hash: string; readonly runDir?: string; readonly error?: string; readonly exitCode: number }
+
+/** The messages a worker takes: a trial, or stop (the sweep was interrupted: end the current trial as Ctrl-C would). */
+export type WorkerRequest = TrialRequest | { readonly type: 'stop' };
+
+/**
+ * `runner sweep-worker` (started by runner sweep): runs the trials it is sent, one at a time, in
+ * this one process, so that each trial does not pay Node's start and TensorFlow.js's load again.
+ * Every trial is a whole run (its own plan, data session, lock, seeded Math.random), as a fresh
+ * `runner run` would make it. It ends when the sweep disconnects.
+ */
+export function serveTrials(): Promise<number> {
+  let controller = new AbortController();
+  let cleanup: (() => number) | undefined;
+  // Ctrl-C reaches the workers too: the first ends the current trial after its batch, a second quits.
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(cleanup?.() ?? EXIT.interrupted);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const interrupt = { get signal() { return controller.signal; }, beforeExit: (fn: () => number) => void (cleanup = fn) };
+  const runOne = async (m: TrialRequest): Promise<TrialDone> => {
+    if (controller.signal.aborted) controller = new AbortController();
+    const warn = (msg: string) => appendFileSync(m.log, `runner: warning: ${msg}\n`);
+    try {
+      const plan = planRun(m.spec, m.sets);
+      const sweep = trialMeta(resolve(m.out), m.hash, specHash(plan.spec));
+      const argv = ['run', m.spec, ...m.sets.flatMap((s) => ['--set', s]), '--out', m.out];
+      const outcome = await runExperiment(plan, { out: m.out, backend: m.backend, noCache: m.noCache, sweep, warn, interrupt, argv });
+      appendFileSync(m.log, `run: ${outcome.runDir} (status: ${outcome.status}, backend: ${outcome.backend.used})\n`);
+      return { type: 'done', hash: m.hash, runDir: outcome.runDir, exitCode: outcome.exitCode };
+    } catch (err) {
+      appendFileSync(m.log, `${formatError(err)}\n`);
+      return { type: 'done', hash: m.hash, error: formatError(err).replace(/^runner: /, '').split('\n')[0], exitCode: exitCodeOf(err) };
+    }
+  };
+  return new Promise((done) => {
+    let queue = Promise.resolve();
+    process.on('message', (m: WorkerRequest) => {
+      if (m.type === 'stop') controller.abort();
+      else queue = queue.then(async () => void process.send?.(await runOne(m)));
+    });
+    process.on('disconnect', () => void queue.then(() => done(EXIT.ok)));
+  });
+}
