@@ -26,7 +26,7 @@ const terminal = () => ({ progress: streamProgress(process.stderr), warn, interr
 
 /** Prints a run's closing lines (stdout when it completed, stderr otherwise); returns its exit code. */
 async function printRun(outcome: RunOutcome): Promise<number> {
-  const { formatOutcome } = await import('../commands/outcome.js');
+  const { formatOutcome } = await import('../results/outcome.js');
   (outcome.status === 'completed' ? process.stdout : process.stderr).write(formatOutcome(outcome));
   return outcome.exitCode;
 }
@@ -171,7 +171,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'leaderboard format').choices(['table', 'md', 'json', 'csv']).default('table'))
     .addOption(backendOption('override the spec backend for every trial'))
     .option('--no-cache', 'trials recompute load and normalize instead of sharing the stage cache')
-    .action(async (spec: string | undefined, { cache, ...opts }: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: string; cache: boolean }) => {
+    .action(async (spec: string | undefined, { cache, ...opts }: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: BackendChoice; cache: boolean }) => {
       const { sweepCommand } = await import('../commands/sweep.js');
       const result = await sweepCommand({ spec, ...opts, noCache: !cache, signal: terminalInterrupt().signal, onEvent: (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(result.output);

@@ -12,7 +12,7 @@ import { RUN_FILES, runSuffix } from '../runs/run-dir.js';
 import { specHash } from '../spec/hash.js';
 import type { ExperimentSpec } from '../spec/types.js';
 import { verifyRuns, type Verification } from '../results/verify.js';
-import { formatOutcome } from './outcome.js';
+import { formatOutcome } from '../results/outcome.js';
 
 /** What `runner reproduce` takes: the run, whether and how strictly to verify, where the new run goes. */
 export interface ReproduceOptions extends RunIO {

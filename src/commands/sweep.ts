@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import type { BackendChoice } from '../backend/select.js';
 import { textTable } from '../results/tables.js';
 import { EXIT, RunnerError } from '../core/errors.js';
 import { formatLeaderboard, leaderboardOf } from '../sweep/leaderboard.js';
@@ -16,7 +17,7 @@ export interface SweepCommandOptions {
   readonly report?: string;
   readonly failFast?: boolean;
   readonly format: 'table' | 'md' | 'json' | 'csv';
-  readonly backend?: string;
+  readonly backend?: BackendChoice;
   readonly noCache?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: (line: string) => void;

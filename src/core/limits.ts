@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { RunnerError } from './errors.js';
 
 /** How much of a file or image runner will read: bounded, so a hostile input cannot take all memory or time. */
@@ -29,8 +29,9 @@ export const bytesText = (n: number): string => (n >= 2 ** 30 ? `${(n / 2 ** 30)
 /**
  * Checks that `file` is a regular file no larger than the limit before anything reads it: a
  * folder, a device (/dev/zero, /dev/urandom) or a FIFO is refused, never read or waited on.
+ * Returns its stat, so callers that key caches on size and time need not stat it again.
  */
-export function checkReadable(file: string, what: string, limits: Limits): number {
+export function checkReadable(file: string, what: string, limits: Limits): Stats {
   let stat;
   try {
     stat = statSync(file);
@@ -42,5 +43,5 @@ export function checkReadable(file: string, what: string, limits: Limits): numbe
   if (stat.size > limits.fileBytes) {
     throw new RunnerError(`${what} '${file}' is ${bytesText(stat.size)}, over the ${bytesText(limits.fileBytes)} runner reads`, 2, ['raise the limit with RUNNER_MAX_FILE_MB=<megabytes>']);
   }
-  return stat.size;
+  return stat;
 }

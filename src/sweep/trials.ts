@@ -14,7 +14,7 @@ export interface SweepOptions {
   readonly jobs: number;
   readonly shard?: { index: number; total: number };
   readonly failFast?: boolean;
-  readonly backend?: string;
+  readonly backend?: BackendChoice;
   /** Trials recompute load and normalize (runner run --no-cache). */
   readonly noCache?: boolean;
   readonly signal?: AbortSignal;
@@ -100,7 +100,7 @@ export function describeTrial(t: Trial): string {
 async function runTrial(pool: WorkerPool, plan: SweepPlan, trial: Trial, dir: string, { backend, noCache }: SweepOptions, signal: AbortSignal): Promise<TrialOutcome> {
   const log = trialLog(dir, trial.hash);
   mkdirSync(dirname(log), { recursive: true });
-  const end = await pool.run({ hash: trial.hash, spec: plan.file, sets: trial.overrides.map((o) => o.text), out: dir, log, ...(backend ? { backend: backend as BackendChoice } : {}), ...(noCache ? { noCache } : {}) });
+  const end = await pool.run({ hash: trial.hash, spec: plan.file, sets: trial.overrides.map((o) => o.text), out: dir, log, ...(backend ? { backend } : {}), ...(noCache ? { noCache } : {}) });
   const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;
   if (run?.status === 'completed') return { trial, status: 'completed', run: run.id };
   if (signal.aborted || run?.status === 'interrupted') return { trial, status: 'interrupted', run: run?.id };

@@ -1,9 +1,10 @@
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BackendChoice } from '../backend/select.js';
-import { EXIT, exitCodeOf, formatError } from '../core/errors.js';
+import { EXIT, exitCodeOf, formatError, messageOf } from '../core/errors.js';
 import { planRun } from '../pipeline/plan.js';
 import { runExperiment } from '../pipeline/run.js';
+import { formatOutcome } from '../results/outcome.js';
 import { specHash } from '../spec/hash.js';
 import { trialMeta } from './folder.js';
 
@@ -52,11 +53,12 @@ export function serveTrials(): Promise<number> {
       const sweep = trialMeta(resolve(m.out), m.hash, specHash(plan.spec));
       const argv = ['run', m.spec, ...m.sets.flatMap((s) => ['--set', s]), '--out', m.out];
       const outcome = await runExperiment(plan, { out: m.out, backend: m.backend, noCache: m.noCache, sweep, warn, interrupt, argv });
-      appendFileSync(m.log, `run: ${outcome.runDir} (status: ${outcome.status}, backend: ${outcome.backend.used})\n`);
+      // The lines runner run would print: the log holds what the trial's own terminal would have shown.
+      appendFileSync(m.log, formatOutcome(outcome));
       return { type: 'done', hash: m.hash, runDir: outcome.runDir, exitCode: outcome.exitCode };
     } catch (err) {
       appendFileSync(m.log, `${formatError(err)}\n`);
-      return { type: 'done', hash: m.hash, error: formatError(err).replace(/^runner: /, '').split('\n')[0], exitCode: exitCodeOf(err) };
+      return { type: 'done', hash: m.hash, error: messageOf(err), exitCode: exitCodeOf(err) };
     }
   };
   return new Promise((done) => {

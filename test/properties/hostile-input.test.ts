@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { stringify } from 'yaml';
 import { RunnerError } from '../../src/core/errors.js';
 import { limitsFrom } from '../../src/core/limits.js';
@@ -18,7 +18,6 @@ import { runValues } from '../../src/runs/values.js';
 import { loadSpec } from '../../src/spec/load.js';
 import { parseOverride } from '../../src/spec/overrides.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { FIXTURES } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runner-properties-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,8 +111,4 @@ describe('properties: every reader of user input ends in a value or a RunnerErro
       onlyRunnerErrors(() => pngExample(file, [28, 28], false, limits));
     }), RUNS);
   });
-});
-
-it('uses the shipped fixtures folder (the property file runs in the suite)', () => {
-  expect(FIXTURES).toContain('fixtures');
 });

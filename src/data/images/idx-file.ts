@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { RunnerError } from '../../core/errors.js';
@@ -75,8 +75,7 @@ async function readWhole(path: string): Promise<Buffer> {
 
 async function read(abs: string, rank: number, limits: Limits, cacheDir?: string): Promise<IdxFile> {
   // Only a regular file within the limit is opened: a FIFO would block, a device would never end.
-  checkReadable(abs, 'IDX file', limits);
-  const info = await stat(abs);
+  const info = checkReadable(abs, 'IDX file', limits);
   const key = sha256(Buffer.from(`${abs}\0${info.size}\0${info.mtimeMs}`)).slice(0, 24);
   const cached = cacheDir ? join(cacheDir, 'idx', `${key}.idx`) : undefined;
   if (cached && existsSync(cached) && existsSync(`${cached}.sha256`)) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { createRequire } from 'node:module';
 import type { parse as Parse } from 'csv-parse/sync';
@@ -65,11 +65,10 @@ export class TableReader {
   constructor(private readonly limits: Limits) {}
 
   read(file: string, format: 'csv' | 'json', key: string): Table {
-    checkReadable(file, `${key}: table file`, this.limits);
-    const { mtimeMs, size } = statSync(file);
+    const { mtimeMs, size } = checkReadable(file, `${key}: table file`, this.limits);
     const id = `${format}:${file}:${mtimeMs}:${size}`;
     let table = this.tables.get(id);
-    if (!table) this.tables.set(id, (table = readTable(file, format, key, this.limits)));
+    if (!table) this.tables.set(id, (table = parseTableFile(file, format, key)));
     return table;
   }
 }
@@ -77,6 +76,11 @@ export class TableReader {
 /** Reads a CSV or JSON table (a regular file within the limits); throws a RunnerError (exit 2) naming the file and line when it is malformed. */
 export function readTable(file: string, format: 'csv' | 'json', key: string, limits: Limits): Table {
   checkReadable(file, `${key}: table file`, limits);
+  return parseTableFile(file, format, key);
+}
+
+/** Reads and parses a table file already checked by checkReadable. */
+function parseTableFile(file: string, format: 'csv' | 'json', key: string): Table {
   const bytes = readFileSync(file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const text = bytes.toString('utf8');
