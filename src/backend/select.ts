@@ -1,6 +1,10 @@
 import { createRequire } from 'node:module';
 import * as tf from './tf.js';
 import { RunnerError } from '../core/errors.js';
+import { threadCount, type ThreadsChoice } from './threads.js';
+import { withWasmThreads } from './wasm-threads.js';
+
+export { threadCount, type ThreadsChoice } from './threads.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -10,9 +14,36 @@ export interface BackendInfo {
   readonly requested: BackendChoice;
   readonly used: BackendName;
   readonly skipped: readonly string[];
+  /**
+   * The threads it computes on: wasm, XNNPACK's pool (fixed when the backend first starts in a
+   * process); cpu, 1. Absent for tensorflow, which sizes its own pool.
+   */
+  readonly threads?: number;
 }
 
+
 const require = createRequire(import.meta.url);
+
+/**
+ * Starts the wasm backend on `threads` threads the first time; later calls in the same process
+ * find it started (its pool cannot change) and get the count it has. Returns that count.
+ */
+async function activateWasm(threads: number): Promise<number> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  (await import('./wasm-conv-grad.js')).registerWasmTrainingKernels();
+  const start = async () => {
+    if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') failed");
+  };
+  if (tf.findBackend('wasm')) await start();
+  else if (threads <= 1) await start();
+  else {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    wasm.setThreadsCount(threads);
+    await withWasmThreads(threads, start);
+  }
+  await tf.ready();
+  return wasm.getThreadsCount();
+}
 
 /** Registers one backend; throws with the reason it is not available. */
 async function activate(name: BackendName): Promise<void> {
@@ -23,22 +54,19 @@ async function activate(name: BackendName): Promise<void> {
       throw new Error(`@tensorflow/tfjs-node does not load (${(err as Error).message.split('\n')[0]})`);
     }
   }
-  if (name === 'wasm') {
-    await import('@tensorflow/tfjs-backend-wasm');
-    (await import('./wasm-conv-grad.js')).registerWasmTrainingKernels();
-  }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
   await tf.ready();
 }
 
 /** auto = tensorflow if tfjs-node loads, else wasm, else cpu; an explicit choice must work. */
-export async function selectBackend(requested: BackendChoice): Promise<BackendInfo> {
+export async function selectBackend(requested: BackendChoice, threads: ThreadsChoice = 'auto', cores?: number): Promise<BackendInfo> {
   const candidates: BackendName[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
   const skipped: string[] = [];
   for (const name of candidates) {
     try {
+      if (name === 'wasm') return { requested, used: name, skipped, threads: await activateWasm(threadCount(threads, cores)) };
       await activate(name);
-      return { requested, used: name, skipped };
+      return { requested, used: name, skipped, ...(name === 'cpu' ? { threads: 1 } : {}) };
     } catch (err) {
       skipped.push(`${name}: ${(err as Error).message}`);
     }

@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench-result.json' },
     'skip-overhead': { type: 'boolean', default: false },
     'conv-samples': { type: 'string', default: '1000' },
+    threads: { type: 'string', default: '1' },
   },
 });
 const EPOCHS = Number(args.epochs);
@@ -98,7 +99,7 @@ const CONV_NET = [
 ];
 
 async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples: number | undefined) {
-  await selectBackend(backend);
+  await selectBackend(backend, Number(args.threads));
   tf.enableProdMode();
   const set = ['data.validationSplit=0', `train.epochs=${EPOCHS}`, ...(samples ? [`data.trainLimit=${samples}`] : []), ...(model === 'conv' ? CONV_NET : [])];
   const ctx = context(set);

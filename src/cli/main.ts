@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { BackendChoice } from '../backend/select.js';
+import { parseThreads, type ThreadsChoice } from '../backend/threads.js';
 import { terminalInterrupt } from './interrupt.js';
 import { streamProgress } from './progress.js';
 import type { RunOutcome } from '../pipeline/run.js';
@@ -18,6 +19,13 @@ const numberOf = (min: number, integer: boolean) => (text: string): number => {
 
 /** The --backend option every training or inference command takes, with what it means there. */
 const backendOption = (description: string) => new Option('--backend <name>', description).choices(['auto', 'tensorflow', 'wasm', 'cpu']);
+
+/** The --threads option of the commands that train. */
+const threadsOption = (description: string) => new Option('--threads <n>', description).argParser((text: string): ThreadsChoice => {
+  const parsed = parseThreads(text);
+  if (typeof parsed === 'object') throw new InvalidArgumentError(parsed.problem);
+  return parsed;
+});
 
 const warn = (m: string) => process.stderr.write(`runner: warning: ${m}\n`);
 
@@ -49,11 +57,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--set <key.path=value>', 'override one spec value (repeatable), e.g. train.epochs=1', collect, [])
     .option('--out <dir>', 'folder that holds the run folders', 'runs')
     .addOption(backendOption('override the spec backend'))
+    .addOption(threadsOption("threads wasm computes on: a number or auto (default: the spec's threads, auto = every core)"))
     .option('--no-cache', 'recompute load and normalize even when the stage cache has them')
-    .action(async (spec: string, opts: { set: string[]; out: string; backend?: BackendChoice; cache: boolean }) => {
+    .action(async (spec: string, opts: { set: string[]; out: string; backend?: BackendChoice; threads?: ThreadsChoice; cache: boolean }) => {
       const { runCommand } = await import('../commands/run.js');
       const outcome = await runCommand({
-        spec, set: opts.set, out: opts.out, backend: opts.backend, noCache: !opts.cache, ...terminal(),
+        spec, set: opts.set, out: opts.out, backend: opts.backend, threads: opts.threads, noCache: !opts.cache, ...terminal(),
         argv: ['run', ...argv.slice(1)],
       });
       exitCode = await printRun(outcome);
@@ -68,8 +77,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <dir>', 'folder for the new run (default: beside the original)')
     .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
     .addOption(backendOption('the backend to rerun on (default: the one the run used)'))
+    .addOption(threadsOption("threads wasm computes on (default: the spec's threads); results do not depend on it"))
     .option('--no-cache', 'recompute load and normalize (verify the data pipeline too)')
-    .action(async (run: string, { cache, ...opts }: { verify?: boolean; tolerance?: number; out?: string; runsDir: string; backend?: BackendChoice; cache: boolean }) => {
+    .action(async (run: string, { cache, ...opts }: { verify?: boolean; tolerance?: number; out?: string; runsDir: string; backend?: BackendChoice; threads?: ThreadsChoice; cache: boolean }) => {
       const { reproduceCommand } = await import('../commands/reproduce.js');
       const result = await reproduceCommand({ run, ...opts, noCache: !cache, ...terminal() });
       (result.exitCode === 0 ? process.stdout : process.stderr).write(result.output);
@@ -98,7 +108,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<run>', 'run folder or unique id prefix')
     .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
     .addOption(backendOption('override the backend the run used (the result will then differ)'))
-    .action(async (run: string, opts: { runsDir: string; backend?: BackendChoice }) => {
+    .addOption(threadsOption("threads wasm computes on (default: the spec's threads); results do not depend on it"))
+    .action(async (run: string, opts: { runsDir: string; backend?: BackendChoice; threads?: ThreadsChoice }) => {
       const { resumeCommand } = await import('../commands/resume.js');
       exitCode = await printRun(await resumeCommand({ run, ...opts, ...terminal() }));
     });
@@ -170,8 +181,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--fail-fast', 'stop at the first failed trial')
     .addOption(new Option('--format <format>', 'leaderboard format').choices(['table', 'md', 'json', 'csv']).default('table'))
     .addOption(backendOption('override the spec backend for every trial'))
+    .addOption(threadsOption("threads each trial's wasm computes on (default: the spec's threads, auto = cores / jobs)"))
     .option('--no-cache', 'trials recompute load and normalize instead of sharing the stage cache')
-    .action(async (spec: string | undefined, { cache, ...opts }: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: BackendChoice; cache: boolean }) => {
+    .action(async (spec: string | undefined, { cache, ...opts }: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: BackendChoice; threads?: ThreadsChoice; cache: boolean }) => {
       const { sweepCommand } = await import('../commands/sweep.js');
       const result = await sweepCommand({ spec, ...opts, noCache: !cache, signal: terminalInterrupt().signal, onEvent: (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(result.output);

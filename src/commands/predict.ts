@@ -38,7 +38,7 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
   for (const input of opts.inputs) checkReadable(input, 'input', limits);
   const read = { model: run.id, exampleShape: run.record.data?.exampleShape, invert: opts.invert, warn: opts.warn, limits };
   const { x, names, actual } = pre.table ? tableInputs(opts.inputs, pre.table, read) : imageInputs(opts.inputs, pre, read);
-  await loadBackend(opts.backend ?? run.record.backend.used ?? 'auto');
+  await loadBackend({ backend: opts.backend ?? run.record.backend.used ?? 'auto' });
   const [{ loadModel }, { predict }] = await Promise.all([import('../model/io.js'), import('../train/inference.js')]);
   const model = await loadModel(join(run.dir, RUN_FILES.model));
   try {

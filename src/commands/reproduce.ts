@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import type { BackendChoice } from '../backend/select.js';
+import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
 import { versions } from '../runs/environment.js';
 import { EXIT, RunnerError } from '../core/errors.js';
 import { flatten } from '../results/compare.js';
@@ -21,6 +21,8 @@ export interface ReproduceOptions extends RunIO {
   readonly verify?: boolean;
   readonly tolerance?: number;
   readonly backend?: BackendChoice;
+  /** --threads: overrides the spec's threads. */
+  readonly threads?: ThreadsChoice;
   readonly out?: string;
   readonly noCache?: boolean;
 }

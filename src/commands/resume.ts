@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { BackendChoice } from '../backend/select.js';
+import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
 import { RunnerError } from '../core/errors.js';
 import { planRun } from '../pipeline/plan.js';
 import { executeRun, loadBackend, type RunIO, type RunOutcome } from '../pipeline/run.js';
@@ -14,6 +14,7 @@ export interface ResumeOptions extends RunIO {
   readonly run: string;
   readonly runsDir?: string;
   readonly backend?: BackendChoice;
+  readonly threads?: ThreadsChoice;
   readonly noCache?: boolean;
 }
 
@@ -33,7 +34,7 @@ export async function resumeCommand(opts: ResumeOptions): Promise<RunOutcome> {
   if (run.record.specHash && specHash(spec) !== run.record.specHash) {
     throw new RunnerError(`${join(run.dir, RUN_FILES.resolved)} has changed since the run started (spec hash ${specHash(spec).slice(0, 12)}, recorded ${String(run.record.specHash).slice(0, 12)})`, 2, ['a resumed run must continue the spec it started with; run the changed spec with runner run']);
   }
-  const backend = await loadBackend(opts.backend ?? run.record.backend.used ?? spec.backend);
+  const backend = await loadBackend({ backend: opts.backend ?? run.record.backend.used ?? spec.backend, threads: opts.threads ?? spec.threads, warn: opts.warn });
   const { error: _error, endedAt: _endedAt, ...rest } = run.record;
   const resumed = { at: new Date().toISOString(), epoch: checkpoint.cursor.epoch, batch: checkpoint.cursor.step, checkpoint: checkpoint.reason, backend: backend.used };
   const record: RunRecord = { ...rest, status: 'running', pid: process.pid, resumes: [...(rest.resumes ?? []), resumed] };

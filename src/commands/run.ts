@@ -1,7 +1,7 @@
 import { DataSession, type DataSettings } from '../data/session.js';
 import { planRun } from '../pipeline/plan.js';
 import { runExperiment, type RunIO, type RunOutcome } from '../pipeline/run.js';
-import type { BackendChoice } from '../backend/select.js';
+import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
 
 /** What `runner run` takes: the spec, its overrides, where the run folder goes, and the terminal's progress, warnings and Ctrl-C. */
 export interface RunCommandOptions extends RunIO {
@@ -9,6 +9,8 @@ export interface RunCommandOptions extends RunIO {
   readonly set?: readonly string[];
   readonly out?: string;
   readonly backend?: BackendChoice;
+  /** --threads: overrides the spec's threads. */
+  readonly threads?: ThreadsChoice;
   readonly noCache?: boolean;
   readonly argv?: readonly string[];
   /** Where data and the stage cache are kept, and whether downloads may be tried (default: from $RUNNER_CACHE and $RUNNER_OFFLINE). */

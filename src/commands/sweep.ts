@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { BackendChoice } from '../backend/select.js';
+import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
 import { textTable } from '../results/tables.js';
 import { EXIT, RunnerError } from '../core/errors.js';
 import { formatLeaderboard, leaderboardOf } from '../sweep/leaderboard.js';
@@ -18,6 +18,8 @@ export interface SweepCommandOptions {
   readonly failFast?: boolean;
   readonly format: 'table' | 'md' | 'json' | 'csv';
   readonly backend?: BackendChoice;
+  /** --threads: overrides the spec's threads. */
+  readonly threads?: ThreadsChoice;
   readonly noCache?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: (line: string) => void;
@@ -41,7 +43,7 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<{ exitCode: 
     return { exitCode: EXIT.ok, output: `${head}\n\n${textTable([['trial', 'shard', 'state', 'overrides'], ...rows])}\n` };
   }
   const jobs = o.jobs ?? availableParallelism();
-  const { outcomes, leaderboard, dir } = await runSweep(plan, { out: o.out, jobs, shard, failFast: o.failFast, backend: o.backend, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent });
+  const { outcomes, leaderboard, dir } = await runSweep(plan, { out: o.out, jobs, shard, failFast: o.failFast, backend: o.backend, threads: o.threads, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent });
   const failed = outcomes.filter((x) => x.status === 'failed');
   const interrupted = outcomes.some((x) => x.status === 'interrupted' || x.status === 'skipped') && o.signal?.aborted;
   const lines = [leaderboard ? formatLeaderboard(leaderboard, o.format).trimEnd() : 'no completed trials yet'];

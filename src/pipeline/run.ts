@@ -1,4 +1,4 @@
-import type { BackendChoice, BackendInfo } from '../backend/select.js';
+import type { BackendChoice, BackendInfo, ThreadsChoice } from '../backend/select.js';
 import type * as TF from '../backend/tf.js';
 import { EXIT, messageOf } from '../core/errors.js';
 import { removeLeftovers } from '../core/files.js';
@@ -36,6 +36,10 @@ export interface RunIO {
 export interface RunOptions extends RunIO, RecordOrigin {
   readonly out?: string;
   readonly backend?: BackendChoice;
+  /** --threads: overrides the spec's threads. */
+  readonly threads?: ThreadsChoice;
+  /** What threads 'auto' means here: a sweep running N trials at once gives each its share of the cores (default: every core). */
+  readonly cores?: number;
   /** Recompute load and normalize even when the stage cache has them (--no-cache). */
   readonly noCache?: boolean;
 }
@@ -52,10 +56,24 @@ export interface RunOutcome {
   readonly backend: BackendInfo;
 }
 
-/** Loads TensorFlow.js and the backend; seeds nothing yet. */
-export async function loadBackend(choice: BackendChoice): Promise<BackendInfo> {
-  const [{ selectBackend }, tf] = await Promise.all([import('../backend/select.js'), import('../backend/tf.js')]);
-  const backend = await selectBackend(choice);
+/** Which backend, on how many threads: what loadBackend takes. */
+export interface BackendRequest {
+  readonly backend: BackendChoice;
+  readonly threads?: ThreadsChoice;
+  /** What threads 'auto' means (default: every core). */
+  readonly cores?: number;
+  readonly warn?: (msg: string) => void;
+}
+
+/** Loads TensorFlow.js and the backend; seeds nothing yet. Warns when wasm, started earlier in this process, has another thread count. */
+export async function loadBackend(req: BackendRequest): Promise<BackendInfo> {
+  const [{ selectBackend, threadCount }, tf] = await Promise.all([import('../backend/select.js'), import('../backend/tf.js')]);
+  const threads = req.threads ?? 'auto';
+  const backend = await selectBackend(req.backend, threads, req.cores);
+  const wanted = threadCount(threads, req.cores);
+  if (backend.used === 'wasm' && backend.threads !== wanted) {
+    req.warn?.(`the wasm backend computes on ${backend.threads} thread(s), not ${wanted}: it started earlier in this process, and its thread pool is fixed then (results are the same on any thread count; only speed differs)`);
+  }
   tf.enableProdMode();
   return backend;
 }
@@ -65,7 +83,7 @@ export async function runExperiment(plan: PlannedRun, opts: RunOptions = {}): Pr
   // Start what waits on the disk now: it proceeds on other threads while TensorFlow.js loads.
   dataKind(plan.spec.data).prefetch({ spec: plan.spec, specDir: plan.specDir, session: plan.session });
   const git = gitState(plan.specDir);
-  const backend = await loadBackend(opts.backend ?? plan.spec.backend);
+  const backend = await loadBackend({ backend: opts.backend ?? plan.spec.backend, threads: opts.threads ?? plan.spec.threads, cores: opts.cores, warn: opts.warn });
   const runDir = RunDir.create(opts.out ?? 'runs', plan.spec.name);
   runDir.write(RUN_FILES.spec, plan.loaded.text);
   runDir.write(RUN_FILES.resolved, plan.loaded.resolvedYaml);

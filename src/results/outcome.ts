@@ -20,6 +20,6 @@ export function formatOutcome(o: RunOutcome): string {
     if (skipped.length) lines.push(`  skipped: ${skipped.join(', ')}`);
     if (o.status === 'interrupted') lines.push(`  continue it with: runner resume ${relative(process.cwd(), o.runDir) || o.runDir}`);
   }
-  lines.push(`${o.status === 'completed' ? '' : '  '}run: ${where} (status: ${o.status}, backend: ${o.backend.used})`);
+  lines.push(`${o.status === 'completed' ? '' : '  '}run: ${where} (status: ${o.status}, backend: ${o.backend.used}${o.backend.threads && o.backend.threads > 1 ? `, ${o.backend.threads} threads` : ''})`);
   return `${lines.join('\n')}\n`;
 }

@@ -10,9 +10,14 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** 12 hex digits of sha256 of the canonical JSON: a run's (or a trial's) identity. */
+/**
+ * 12 hex digits of sha256 of the canonical JSON: a run's (or a trial's) identity, which is what
+ * decides its results. `threads` is left out: it sets speed only (results are bitwise the same on
+ * any thread count), and specs written before it existed keep their hash.
+ */
 export function specHash(spec: object): string {
-  return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 12);
+  const { threads: _threads, ...identity } = spec as Record<string, unknown>;
+  return createHash('sha256').update(canonicalJson(identity)).digest('hex').slice(0, 12);
 }
 
 /** The identity of a variant: the spec without its seed, so seeds of one variant group together. */

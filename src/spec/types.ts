@@ -132,6 +132,7 @@ export interface ExperimentSpec {
   description?: string;
   seed: number;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  threads: number | 'auto';
   data: DataSpec;
   preprocess: PreprocessStep[];
   model: { layers: LayerSpec[] };

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/files.js';
-import type { BackendChoice } from '../backend/select.js';
+import { availableParallelism } from 'node:os';
+import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
 import { WorkerPool } from './pool.js';
 import { trialLog, writeSweepJson, type PlannedTrial, type TrialOutcome, type TrialState } from './folder.js';
 import { buildLeaderboard, formatLeaderboard, type Leaderboard } from './leaderboard.js';
@@ -15,6 +16,8 @@ export interface SweepOptions {
   readonly shard?: { index: number; total: number };
   readonly failFast?: boolean;
   readonly backend?: BackendChoice;
+  /** Threads per trial (runner sweep --threads); by default each of the -j trials at once gets its share of the cores. */
+  readonly threads?: ThreadsChoice;
   /** Trials recompute load and normalize (runner run --no-cache). */
   readonly noCache?: boolean;
   readonly signal?: AbortSignal;
@@ -97,10 +100,14 @@ export function describeTrial(t: Trial): string {
  * run it); its warnings go to logs/<trial>.log. What happened is read from the run folder the
  * worker names in its answer, never from its output.
  */
-async function runTrial(pool: WorkerPool, plan: SweepPlan, trial: Trial, dir: string, { backend, noCache }: SweepOptions, signal: AbortSignal): Promise<TrialOutcome> {
+async function runTrial(pool: WorkerPool, plan: SweepPlan, trial: Trial, dir: string, { backend, threads, jobs, noCache }: SweepOptions, signal: AbortSignal): Promise<TrialOutcome> {
   const log = trialLog(dir, trial.hash);
   mkdirSync(dirname(log), { recursive: true });
-  const end = await pool.run({ hash: trial.hash, spec: plan.file, sets: trial.overrides.map((o) => o.text), out: dir, log, ...(backend ? { backend } : {}), ...(noCache ? { noCache } : {}) });
+  const cores = Math.max(1, Math.floor(availableParallelism() / jobs));
+  const end = await pool.run({
+    hash: trial.hash, spec: plan.file, sets: trial.overrides.map((o) => o.text), out: dir, log, cores,
+    ...(backend ? { backend } : {}), ...(threads ? { threads } : {}), ...(noCache ? { noCache } : {}),
+  });
   const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;
   if (run?.status === 'completed') return { trial, status: 'completed', run: run.id };
   if (signal.aborted || run?.status === 'interrupted') return { trial, status: 'interrupted', run: run?.id };

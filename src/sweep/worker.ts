@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { BackendChoice } from '../backend/select.js';
+import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
 import { EXIT, exitCodeOf, formatError, messageOf } from '../core/errors.js';
 import { planRun } from '../pipeline/plan.js';
 import { runExperiment } from '../pipeline/run.js';
@@ -17,6 +17,10 @@ export interface TrialRequest {
   /** The sweep folder: the run folder goes there, and its sweep.json names the trial. */
   readonly out: string;
   readonly backend?: BackendChoice;
+  /** runner sweep --threads, if given. */
+  readonly threads?: ThreadsChoice;
+  /** What threads 'auto' means for a trial: its share of the cores (cores / -j). */
+  readonly cores: number;
   readonly noCache?: boolean;
   /** Where the trial's warnings and errors go. */
   readonly log: string;
@@ -52,7 +56,7 @@ export function serveTrials(): Promise<number> {
       const plan = planRun(m.spec, m.sets);
       const sweep = trialMeta(resolve(m.out), m.hash, specHash(plan.spec));
       const argv = ['run', m.spec, ...m.sets.flatMap((s) => ['--set', s]), '--out', m.out];
-      const outcome = await runExperiment(plan, { out: m.out, backend: m.backend, noCache: m.noCache, sweep, warn, interrupt, argv });
+      const outcome = await runExperiment(plan, { out: m.out, backend: m.backend, threads: m.threads, cores: m.cores, noCache: m.noCache, sweep, warn, interrupt, argv });
       // The lines runner run would print: the log holds what the trial's own terminal would have shown.
       appendFileSync(m.log, formatOutcome(outcome));
       return { type: 'done', hash: m.hash, runDir: outcome.runDir, exitCode: outcome.exitCode };

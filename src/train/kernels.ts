@@ -28,7 +28,8 @@ interface WasmBackend {
   refCount(id: object): number;
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   getMemoryOffset(id: object): number;
-  wasm: { asm: { memory: WebAssembly.Memory } };
+  /** The single-threaded build exports its memory; the threaded one makes it in JS (shared) and imports it. */
+  wasm: { asm: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
 }
 
 /** A float32 view of a tensor's storage. A writable one refuses shared storage: an in-place write would change another tensor too. */
@@ -103,7 +104,7 @@ function adamInWasm(b: WasmBackend, [w, g, m, v]: tf.TensorInfo[], a: Attrs): tf
   const out = b.makeOutput(w!.shape, 'float32');
   const n = w!.shape.reduce((x, y) => x * y, 1);
   const offset = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
-  wasmAdam(b.wasm.asm.memory)(offset(w!), offset(g!), offset(m!), offset(v!), offset(out), n,
+  wasmAdam((b.wasm.wasmMemory ?? b.wasm.asm.memory)!)(offset(w!), offset(g!), offset(m!), offset(v!), offset(out), n,
     a['beta1']!, a['beta2']!, a['oneMinusBeta1']!, a['oneMinusBeta2']!, a['oneMinusAccBeta1']!, a['oneMinusAccBeta2']!, a['epsilon']!, a['negLr']!);
   return out;
 }

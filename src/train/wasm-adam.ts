@@ -110,12 +110,19 @@ const body = (simd: boolean) => [
   OP.end, OP.end, OP.end,
 ];
 
-const moduleBytes = (simd: boolean) => {
+/**
+ * The memory import: the backend's memory, at least one page. The threaded build's memory is
+ * shared (its pthreads see it too), and a shared memory can only be imported as shared, with a
+ * maximum (4 GiB in pages, as Emscripten declares it).
+ */
+const memoryImport = (shared: boolean) => (shared ? [0x02, 0x03, 0x01, ...uleb(65536)] : [0x02, 0x00, 0x01]);
+
+const moduleBytes = (simd: boolean, shared: boolean) => {
   const code = body(simd);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec([...Array(6).fill([I32]), ...Array(8).fill([F32])]), ...vec([])]])),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
+    ...section(2, vec([[...name('env'), ...name('memory'), ...memoryImport(shared)]])),
     ...section(3, vec([[0]])),
     ...section(7, vec([[...name('adam'), 0x00, 0]])),
     ...section(10, vec([[...uleb(code.length), ...code]])),
@@ -131,7 +138,8 @@ export function wasmAdam(memory: WebAssembly.Memory): WasmAdam {
   let fn = instances.get(memory);
   if (!fn) {
     // SIMD where the engine has it (Node 16.4+ does), else the scalar loop alone.
-    const bytes = WebAssembly.validate(moduleBytes(true)) ? moduleBytes(true) : moduleBytes(false);
+    const shared = memory.buffer instanceof SharedArrayBuffer;
+    const bytes = WebAssembly.validate(moduleBytes(true, shared)) ? moduleBytes(true, shared) : moduleBytes(false, shared);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     fn = instance.exports['adam'] as WasmAdam;
     instances.set(memory, fn);

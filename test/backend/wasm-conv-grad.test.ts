@@ -48,13 +48,33 @@ describe('Conv2DBackpropFilter on wasm', () => {
     await tf.setBackend('wasm');
   });
 
-  it('lets tf.grad differentiate a convolution with respect to its filter', async () => {
+  it.each(cases)('Conv2DBackpropInput (a forward convolution on XNNPACK) matches cpu: pad $pad, strides $strides, $ci -> $co channels, kernel $k, input $size', async ({ pad, strides, ci, co, k, size }) => {
+    const batch = 2;
+    const out = pad === 'same' ? Math.ceil(size / strides) : Math.ceil((size - k + 1) / strides);
+    const dy = values(batch * out * out * co, 31 + co);
+    const filter = values(k * k * ci * co, 7 + ci);
+    const grad = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => (tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor4d(dy, [batch, out, out, co]), filter: tf.tensor4d(filter, [k, k, ci, co]) },
+        { strides, pad, dataFormat: 'NHWC', inputShape: [batch, size, size, ci] }) as tf.Tensor).dataSync() as Float32Array);
+    };
+    const want = await grad('cpu');
+    const got = await grad('wasm');
+    expect(got.length).toBe(want.length);
+    const scale = Math.max(...want.map(Math.abs));
+    const worst = Math.max(...want.map((v, i) => Math.abs(v - got[i]!)));
+    expect(worst / scale).toBeLessThan(1e-5);
+    await tf.setBackend('wasm');
+  });
+
+  it('lets tf.grad differentiate a convolution with respect to its input and its filter', async () => {
     const run = async (backend: string) => {
       await tf.setBackend(backend);
       return tf.tidy(() => {
         const x = tf.tensor4d(values(3 * 7 * 7 * 2, 5), [3, 7, 7, 2]);
         const w = tf.tensor4d(values(3 * 3 * 2 * 4, 6), [3, 3, 2, 4]);
-        return tf.grad((f: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, f as tf.Tensor4D, 2, 'same'))))(w).dataSync() as Float32Array;
+        const [dx, dw] = tf.grads((input: tf.Tensor, f: tf.Tensor) => tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, f as tf.Tensor4D, 2, 'same'))))([x, w]);
+        return Float32Array.from([...dx!.dataSync(), ...dw!.dataSync()]);
       });
     };
     const want = await run('cpu');
@@ -66,12 +86,16 @@ describe('Conv2DBackpropFilter on wasm', () => {
     await tf.setBackend('wasm');
     const x = tf.tensor4d(values(2 * 6 * 6 * 3, 1), [2, 6, 6, 3]);
     const dy = tf.tensor4d(values(2 * 3 * 3 * 4, 2), [2, 3, 3, 4]);
+    const filter = tf.tensor4d(values(3 * 3 * 3 * 4, 3), [3, 3, 3, 4]);
     const before = tf.memory().numTensors;
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const idsBefore = backend.numDataIds();
-    for (let i = 0; i < 5; i++) backpropFilter(x, dy, [3, 3, 3, 4], 2, 'same').dispose();
+    for (let i = 0; i < 5; i++) {
+      backpropFilter(x, dy, [3, 3, 3, 4], 2, 'same').dispose();
+      (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 6, 6, 3] }) as tf.Tensor).dispose();
+    }
     expect(tf.memory().numTensors).toBe(before);
     expect(backend.numDataIds()).toBe(idsBefore);
-    tf.dispose([x, dy]);
+    tf.dispose([x, dy, filter]);
   });
 });
