@@ -25,9 +25,13 @@ class KernelScope {
   constructor(private readonly backend: unknown) {}
 
   run(name: string, inputs: unknown, attrs?: Record<string, unknown>): Info {
-    const out = wasmKernel(name)({ inputs, backend: this.backend, attrs });
-    this.temps.push(out);
-    return out;
+    return this.keep(wasmKernel(name)({ inputs, backend: this.backend, attrs }));
+  }
+
+  /** A tensor made here that goes with the rest. */
+  keep(t: Info): Info {
+    this.temps.push(t);
+    return t;
   }
 
   /** The last kernel's output, reshaped to `shape` and not disposed with the rest. */
@@ -44,46 +48,111 @@ class KernelScope {
 
 const SLICE_MASKS = { beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0 };
 
+/** The wasm backend's own tensor storage: new outputs, and float32 views of its heap. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): Info;
+  typedArrayFromHeap(t: Info): Float32Array;
+}
+
 /**
  * Conv2DBackpropFilter for the wasm backend, which tfjs 4.22 does not register (so no conv net can
- * train on it). The filter gradient is one matrix product: the input window each filter tap sees
- * (a strided slice of the padded input), stacked over taps and channels, times dy, both flattened
- * over (batch, outRow, outCol):
+ * train on it). The filter gradient is one matrix product: the input window each filter tap sees,
+ * stacked over taps and channels, times dy, both flattened over (batch, outRow, outCol):
  *   dW[(kh, kw, ci), co] = X[(kh, kw, ci), n] . dy[n, co]
- * The input is transposed once to channels-first, so each tap's slice is already a [ci, n] block
- * and the stacked rows come out in the filter's own (kh, kw, ci) order. Built from the wasm
- * backend's PadV2, Transpose, StridedSlice, Concat, Reshape and BatchMatMul (XNNPACK, on every
- * thread the backend has), so the work stays in wasm and in one large product.
+ * X (im2col, transposed) is written in one pass over the backend's heap, zeros where a tap falls in
+ * the padding; its rows come out in the filter's own (kh, kw, ci) order. The product is the wasm
+ * BatchMatMul (XNNPACK, on every thread the backend has).
  */
 function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: { x: Info; dy: Info }; backend: unknown; attrs: ConvAttrs & { filterShape: [number, number, number, number] } }): Info {
   const { x, dy } = inputs;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const [b, , , ci] = x.shape as number[];
+  const [b, h, w, ci] = x.shape as [number, number, number, number];
   const [kh, kw, , co] = filterShape;
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, padInfo } = info;
-  const n = b! * oh * ow;
+  const n = b * oh * ow;
+  const heap = backend as WasmHeap;
   const k = new KernelScope(backend);
-  const padded = padInfo.top || padInfo.bottom || padInfo.left || padInfo.right
-    ? k.run('PadV2', { x }, { paddings: [[0, 0], [padInfo.top, padInfo.bottom], [padInfo.left, padInfo.right], [0, 0]], constantValue: 0 })
-    : x;
-  const channelsFirst = k.run('Transpose', { x: padded }, { perm: [3, 0, 1, 2] });
-  const windows: Info[] = [];
+  const cols = k.keep(heap.makeOutput([1, kh * kw * ci, n], 'float32'));
+  // Views after the output is made: making it may grow (and so replace) the heap.
+  const [src, dst] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(cols)];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      windows.push(k.run('StridedSlice', { x: channelsFirst }, {
-        begin: [0, 0, i, j], end: [ci, b, i + sh * (oh - 1) + 1, j + sw * (ow - 1) + 1], strides: [1, 1, sh, sw], ...SLICE_MASKS,
-      }));
+      // Output columns whose input column (q * sw + j - left) lies inside the image.
+      const qFrom = Math.min(ow, Math.max(0, Math.ceil((padInfo.left - j) / sw)));
+      const qTo = Math.max(qFrom, Math.min(ow, Math.floor((w - 1 + padInfo.left - j) / sw) + 1));
+      for (let c = 0; c < ci; c++) {
+        let at = ((i * kw + j) * ci + c) * n;
+        for (let bb = 0; bb < b; bb++) {
+          for (let r = 0; r < oh; r++) {
+            const y = r * sh + i - padInfo.top;
+            if (y < 0 || y >= h) {
+              dst.fill(0, at, at + ow);
+              at += ow;
+              continue;
+            }
+            const rowBase = (bb * h + y) * w;
+            dst.fill(0, at, at + qFrom);
+            for (let q = qFrom; q < qTo; q++) dst[at + q] = src[(rowBase + q * sw + j - padInfo.left) * ci + c]!;
+            dst.fill(0, at + qTo, at + ow);
+            at += ow;
+          }
+        }
+      }
     }
   }
-  const stacked = k.run('Concat', windows, { axis: 0 });
-  const lhs = k.run('Reshape', { x: stacked }, { shape: [1, kh * kw * ci!, n] });
   const rhs = k.run('Reshape', { x: dy }, { shape: [1, n, co] });
-  const product = k.run('BatchMatMul', { a: lhs, b: rhs }, { transposeA: false, transposeB: false });
+  const product = k.run('BatchMatMul', { a: cols, b: rhs }, { transposeA: false, transposeB: false });
   const out = k.result(product, filterShape);
   k.dispose();
   return out;
+}
+
+/**
+ * MaxPoolGrad: each window's dy goes to the first position (in row-major order) holding its
+ * maximum, and where windows overlap a position sums its windows' dy in row-major order of the
+ * windows: both as tfjs's cpu kernel does it, so the two backends agree bit for bit, ties
+ * included (tfjs's wasm kernel sends a tie's gradient elsewhere, and takes several times longer).
+ */
+function maxPoolGradVia(stock: tf.KernelConfig) {
+  return function maxPoolGrad({ inputs, backend, attrs }: { inputs: { dy: Info; input: Info; output: Info }; backend: unknown; attrs: { filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' } }): Info {
+    const { dy, input } = inputs;
+    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const { batchSize: b, inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw, padInfo } = info;
+    if (input.dtype !== 'float32') {
+      return (stock.kernelFunc as unknown as KernelFn)({ inputs, backend, attrs: attrs as unknown as Record<string, unknown> });
+    }
+    const heap = backend as WasmHeap;
+    const out = heap.makeOutput(input.shape as number[], 'float32');
+    const [x, g, dx] = [heap.typedArrayFromHeap(input), heap.typedArrayFromHeap(dy), heap.typedArrayFromHeap(out)];
+    dx.fill(0);
+    let at = 0;
+    for (let bb = 0; bb < b; bb++) {
+      for (let r = 0; r < oh; r++) {
+        const [yFrom, yTo] = [Math.max(0, r * sh - padInfo.top), Math.min(h, r * sh - padInfo.top + fh)];
+        for (let q = 0; q < ow; q++) {
+          const [xFrom, xTo] = [Math.max(0, q * sw - padInfo.left), Math.min(w, q * sw - padInfo.left + fw)];
+          for (let d = 0; d < ch; d++, at++) {
+            let best = -Infinity;
+            let where = -1;
+            for (let y = yFrom; y < yTo; y++) {
+              for (let xx = xFrom; xx < xTo; xx++) {
+                const i = ((bb * h + y) * w + xx) * ch + d;
+                if (x[i]! > best) {
+                  best = x[i]!;
+                  where = i;
+                }
+              }
+            }
+            // Starting from 0, as the cpu kernel sums (so a -0 dy gives +0 there too).
+            if (where >= 0) dx[where] = dx[where]! + g[at]!;
+          }
+        }
+      }
+    }
+    return out;
+  };
 }
 
 /**
@@ -134,7 +203,8 @@ let registered = false;
 
 /**
  * Registers the training kernels runner gives the wasm backend (once): Conv2DBackpropFilter, which
- * tfjs lacks, and a Conv2DBackpropInput on XNNPACK in place of tfjs's (kept for the cases it alone covers).
+ * tfjs lacks, and in place of tfjs's own a Conv2DBackpropInput on XNNPACK and a MaxPoolGrad for
+ * non-overlapping pools (tfjs's are kept for the cases they alone cover).
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
@@ -142,9 +212,10 @@ export function registerWasmTrainingKernels(): void {
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc });
   }
-  const stock = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (stock) {
-    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-    tf.registerKernel({ ...stock, kernelFunc: conv2DBackpropInputVia(stock) as unknown as tf.KernelFunc });
+  for (const [name, via] of [['Conv2DBackpropInput', conv2DBackpropInputVia], ['MaxPoolGrad', maxPoolGradVia]] as const) {
+    const stock = tf.getKernel(name, 'wasm');
+    if (!stock) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...stock, kernelFunc: via(stock) as unknown as tf.KernelFunc });
   }
 }

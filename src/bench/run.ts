@@ -1,11 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { execa } from 'execa';
 import * as tf from '../backend/tf.js';
 import { pino } from 'pino';
 import seedrandom from 'seedrandom';
 import { selectBackend, type BackendName } from '../backend/select.js';
+import { MAX_WASM_THREADS } from '../backend/threads.js';
 import { textTable } from '../results/tables.js';
 import { DataSession } from '../data/session.js';
 import { materialize } from '../data/features.js';
@@ -37,7 +40,12 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench-result.json' },
     'skip-overhead': { type: 'boolean', default: false },
     'conv-samples': { type: 'string', default: '1000' },
+    // adam (the seed's), sgd, momentum or rmsprop, each with its default settings.
+    optimizer: { type: 'string', default: 'adam' },
+    // Internal: one (backend, threads) pair's fit rows, in a process of its own (a process's wasm thread pool is fixed when it starts).
+    'fit-only': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1' },
+    'data-path': { type: 'string' },
   },
 });
 const EPOCHS = Number(args.epochs);
@@ -45,6 +53,7 @@ const SPEC = new URL('../../bench/mlp-fashion.yaml', import.meta.url).pathname;
 
 /** `--set` values every benchmark run gets (data.path when the data is synthetic). */
 const baseSet: string[] = [];
+const OPTIMIZER = args.optimizer === 'adam' ? [] : [`compile.optimizer={ ${args.optimizer}: {} }`];
 
 function context(set: string[]): StageContext & { dir: string } {
   const { spec } = loadSpec(SPEC, [...baseSet, ...set].map(parseOverride));
@@ -98,10 +107,12 @@ const CONV_NET = [
     + '{ dense: { units: 10, activation: softmax } }]',
 ];
 
+type FitRow = Awaited<ReturnType<typeof benchBackend>> | { model: string; backend: string; threads: number; error: string };
+
 async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples: number | undefined) {
-  await selectBackend(backend, Number(args.threads));
+  const { threads = 1 } = await selectBackend(backend, Number(args.threads));
   tf.enableProdMode();
-  const set = ['data.validationSplit=0', `train.epochs=${EPOCHS}`, ...(samples ? [`data.trainLimit=${samples}`] : []), ...(model === 'conv' ? CONV_NET : [])];
+  const set = [...OPTIMIZER, 'data.validationSplit=0', `train.epochs=${EPOCHS}`, ...(samples ? [`data.trainLimit=${samples}`] : []), ...(model === 'conv' ? CONV_NET : [])];
   const ctx = context(set);
   const prepared: Prepared = await normalize.run({ load: await load.run({}, ctx) }, ctx);
   const n = prepared.train.count;
@@ -134,7 +145,7 @@ async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples
   rmSync(ctx.dir, { recursive: true, force: true });
   const modelFit = (n * EPOCHS) / modelFitSeconds;
   const runner = (n * EPOCHS) / runnerSeconds;
-  return { model, backend, samples: n, epochs: EPOCHS, modelFitSamplesPerSecond: modelFit, runnerSamplesPerSecond: runner, ratio: runner / modelFit, tensorsAtEpochEnd: tensors, epochSeconds };
+  return { model, backend, threads, samples: n, epochs: EPOCHS, modelFitSamplesPerSecond: modelFit, runnerSamplesPerSecond: runner, ratio: runner / modelFit, tensorsAtEpochEnd: tensors, epochSeconds };
 }
 
 /**
@@ -143,7 +154,7 @@ async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples
  * then model.evaluate on the test split. Wall time from reading the data to the test scores.
  */
 async function modelFitWholeRun(): Promise<number> {
-  await selectBackend('wasm');
+  await selectBackend('wasm', 1);
   tf.enableProdMode();
   const started = performance.now();
   const ctx = context([]);
@@ -162,23 +173,46 @@ async function modelFitWholeRun(): Promise<number> {
   return seconds;
 }
 
+/** The rows of one backend on one thread count: `--fit-only` in a child process. */
+async function fitRowsIn(backend: BackendName, threads: number, out: string): Promise<{ rows: FitRow[]; peakRssMiB: number }> {
+  const file = join(out, `fit-${backend}-${threads}.json`);
+  const passOn = ['epochs', 'conv-samples', 'optimizer', ...(args.samples ? ['samples'] : [])].flatMap((k) => [`--${k}`, String(args[k as keyof typeof args])]);
+  const data = baseSet.length ? ['--data-path', baseSet[0]!.slice('data.path='.length)] : [];
+  const r = await execa(process.execPath, [fileURLToPath(import.meta.url), '--fit-only', '--backend', backend, '--threads', String(threads), ...passOn, ...data, '--out', file], { reject: false, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.exitCode !== 0) return { rows: [{ model: '*', backend, threads, error: `bench process exited ${r.exitCode}` }], peakRssMiB: 0 };
+  return JSON.parse(readFileSync(file, 'utf8')) as { rows: FitRow[]; peakRssMiB: number };
+}
+
+/** `--fit-only`: the MLP and conv rows of one backend and thread count, written to --out. */
+async function fitOnly(): Promise<void> {
+  if (args['data-path']) baseSet.push(`data.path=${args['data-path']}`);
+  const backend = (args.backend as BackendName[] | undefined)?.[0] ?? 'wasm';
+  const rows: FitRow[] = [];
+  const runs: ['mlp' | 'conv', number | undefined][] = [['mlp', args.samples ? Number(args.samples) : undefined], ['conv', Number(args['conv-samples'])]];
+  for (const [model, samples] of runs) {
+    try {
+      rows.push(await benchBackend(model, backend, samples));
+    } catch (err) {
+      rows.push({ model, backend, threads: Number(args.threads), error: (err as Error).message });
+    }
+  }
+  writeFileSync(args.out!, JSON.stringify({ rows, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+}
+
 async function main(): Promise<void> {
   const ds = await new DataSession().images.resolve({ dataset: 'fashion-mnist', download: false, allowEmbedded: false, validationSplit: 0 }, '.', { warn: () => {}, info: () => {} }).catch(() => undefined);
   if (!ds) baseSet.push(`data.path=${writeSynthetic()}`);
   const dataNote = ds ? `Fashion-MNIST from ${ds.source.location}` : 'SYNTHETIC data of Fashion-MNIST shape (dataset-fashion-mnist is not installed)';
   const loading = await dataLoading();
   const backends = (args.backend as BackendName[] | undefined) ?? (['wasm', 'cpu'] as BackendName[]);
-  const results = [];
-  const runs: ['mlp' | 'conv', number | undefined][] = [['mlp', args.samples ? Number(args.samples) : undefined], ['conv', Number(args['conv-samples'])]];
-  for (const [model, samples] of runs) {
-    for (const b of backends) {
-      try {
-        results.push(await benchBackend(model, b, samples));
-      } catch (err) {
-        results.push({ model, backend: b, error: (err as Error).message });
-      }
-    }
-  }
+  // wasm on one thread (as tfjs ships it in Node) and on every core; cpu is single-threaded JavaScript.
+  const many = Math.min(availableParallelism(), MAX_WASM_THREADS);
+  const pairs = backends.flatMap((b): [BackendName, number][] => (b === 'wasm' ? [...new Set([1, many])].map((t): [BackendName, number] => [b, t]) : [[b, 1]]));
+  const scratch = mkdtempSync(join(tmpdir(), 'runner-bench-fit-'));
+  const fitRuns = [];
+  for (const [b, t] of pairs) fitRuns.push({ backend: b, threads: t, ...(await fitRowsIn(b, t, scratch)) });
+  rmSync(scratch, { recursive: true, force: true });
+  const results = fitRuns.flatMap((f) => f.rows).sort((a, b) => (a.model === b.model ? 0 : a.model === 'mlp' ? -1 : 1));
   const overhead = args['skip-overhead'] ? undefined : await measureOverhead(SPEC, baseSet);
   const wholeModelFit = args['skip-overhead'] ? undefined : await modelFitWholeRun();
   const seedSpec = new URL('../../experiments/mnist-mlp.yaml', import.meta.url).pathname;
@@ -188,20 +222,28 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, tfjs: tf.TFJS_VERSION },
     data: dataNote,
-    model: 'seed MLP 784-128-10 and conv8-pool-conv16-pool-dense, Adam, batch 32',
+    model: `seed MLP 784-128-10 and conv8-pool-conv16-pool-dense, ${args.optimizer}, batch 32`,
     dataLoading: loading,
     fit: results,
+    fitProcessesPeakRssMiB: Object.fromEntries(fitRuns.map((f) => [`${f.backend}/${f.threads}`, f.peakRssMiB])),
     overhead,
     wholeRun: overhead && wholeModelFit ? { runnerRunWallSeconds: overhead.wallSeconds, modelFitWallSeconds: wholeModelFit, ratio: wholeModelFit / overhead.wallSeconds } : undefined,
     stageCache,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   writeFileSync(args.out!, `${JSON.stringify(report, null, 2)}\n`);
-  const rows = [['model', 'backend', 'samples', 'model.fit samples/s', 'runner fit samples/s', 'ratio', 'runner epoch 1 s', 'later epochs s (mean)', 'tensors at epoch ends']];
+  const threadGains: string[] = [];
+  const rows = [['model', 'backend', 'threads', 'samples', 'model.fit samples/s', 'runner fit samples/s', 'ratio', 'runner epoch 1 s', 'later epochs s (mean)', 'tensors at epoch ends']];
   const mean = (xs: number[]) => (xs.length ? (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2) : '-');
   for (const r of results) {
-    if ('error' in r) rows.push([r.model, r.backend, '-', '-', '-', '-', '-', '-', r.error!]);
-    else rows.push([r.model, r.backend, String(r.samples), Math.round(r.modelFitSamplesPerSecond).toLocaleString('en-US'), Math.round(r.runnerSamplesPerSecond).toLocaleString('en-US'), `${r.ratio.toFixed(2)}x`, r.epochSeconds[0]!.toFixed(2), mean(r.epochSeconds.slice(1)), r.tensorsAtEpochEnd.join(' ')]);
+    if ('error' in r) rows.push([r.model, r.backend, String(r.threads), '-', '-', '-', '-', '-', '-', r.error]);
+    else rows.push([r.model, r.backend, String(r.threads), String(r.samples), Math.round(r.modelFitSamplesPerSecond).toLocaleString('en-US'), Math.round(r.runnerSamplesPerSecond).toLocaleString('en-US'), `${r.ratio.toFixed(2)}x`, r.epochSeconds[0]!.toFixed(2), mean(r.epochSeconds.slice(1)), r.tensorsAtEpochEnd.join(' ')]);
+  }
+  // Threads against one thread, per model: runner's steady-state epoch and its samples/s.
+  for (const model of ['mlp', 'conv']) {
+    const ok = results.filter((r): r is Exclude<FitRow, { error: string }> => !('error' in r) && r.model === model && r.backend === 'wasm');
+    const [one, most] = [ok.find((r) => r.threads === 1), ok.find((r) => r.threads === many && many > 1)];
+    if (one && most) threadGains.push(`${model} on wasm, ${many} threads against 1: runner fit ${(most.runnerSamplesPerSecond / one.runnerSamplesPerSecond).toFixed(2)}x samples/s, model.fit ${(most.modelFitSamplesPerSecond / one.modelFitSamplesPerSecond).toFixed(2)}x`);
   }
   const lines = [
     `runner benchmark, ${report.date}: ${report.machine.cpu} (${report.machine.cores} cores), node ${report.machine.node}, tfjs ${report.machine.tfjs}`,
@@ -209,9 +251,10 @@ async function main(): Promise<void> {
     '',
     textTable(rows),
     '',
+    ...threadGains,
     `data loading: ${loading.images.toLocaleString('en-US')} images read, parsed and normalized in ${loading.coldSeconds.toFixed(2)} s (first run, gunzip included), ${loading.warmSeconds.toFixed(2)} s (later runs, from runner's cache)`,
   ];
-  if (overhead && wholeModelFit) lines.push(`whole 10-epoch run of ${SPEC.split('/').slice(-2).join('/')} on wasm: runner run ${overhead.wallSeconds.toFixed(1)} s wall (a fresh process), model.fit + evaluate ${wholeModelFit.toFixed(1)} s (in process, data reading included): ${(wholeModelFit / overhead.wallSeconds).toFixed(2)}x`);
+  if (overhead && wholeModelFit) lines.push(`whole 10-epoch run of ${SPEC.split('/').slice(-2).join('/')} on wasm, 1 thread each (runner's default): runner run ${overhead.wallSeconds.toFixed(1)} s wall (a fresh process), model.fit + evaluate ${wholeModelFit.toFixed(1)} s (in process, data reading included): ${(wholeModelFit / overhead.wallSeconds).toFixed(2)}x`);
   if (overhead) lines.push(`runner run overhead: ${overhead.overheadSeconds.toFixed(2)} s of ${overhead.wallSeconds.toFixed(2)} s wall (${(overhead.fraction * 100).toFixed(1)}%), fit+evaluate ${overhead.fitEvaluateSeconds.toFixed(2)} s`);
   for (const [name, c] of Object.entries(stageCache ?? {})) {
     lines.push(`stage cache, ${name}: ${c.recomputed.secondsToFit.toFixed(2)} s from start to fit with load+normalize computed (${c.recomputed.dataStageSeconds.toFixed(2)} s in them), ${c.cached.secondsToFit.toFixed(2)} s from the stage cache (${c.speedup.toFixed(2)}x); first run on an empty cache ${c.first.secondsToFit.toFixed(2)} s`);
@@ -220,4 +263,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-await main();
+await (args['fit-only'] ? fitOnly() : main());

@@ -57,7 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--set <key.path=value>', 'override one spec value (repeatable), e.g. train.epochs=1', collect, [])
     .option('--out <dir>', 'folder that holds the run folders', 'runs')
     .addOption(backendOption('override the spec backend'))
-    .addOption(threadsOption("threads wasm computes on: a number or auto (default: the spec's threads, auto = every core)"))
+    .addOption(threadsOption("threads wasm computes on: 1-8 or auto = every core (default: the spec's threads, 1)"))
     .option('--no-cache', 'recompute load and normalize even when the stage cache has them')
     .action(async (spec: string, opts: { set: string[]; out: string; backend?: BackendChoice; threads?: ThreadsChoice; cache: boolean }) => {
       const { runCommand } = await import('../commands/run.js');
@@ -181,7 +181,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--fail-fast', 'stop at the first failed trial')
     .addOption(new Option('--format <format>', 'leaderboard format').choices(['table', 'md', 'json', 'csv']).default('table'))
     .addOption(backendOption('override the spec backend for every trial'))
-    .addOption(threadsOption("threads each trial's wasm computes on (default: the spec's threads, auto = cores / jobs)"))
+    .addOption(threadsOption("threads each trial's wasm computes on (default: the spec's threads; auto = cores / jobs)"))
     .option('--no-cache', 'trials recompute load and normalize instead of sharing the stage cache')
     .action(async (spec: string | undefined, { cache, ...opts }: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: BackendChoice; threads?: ThreadsChoice; cache: boolean }) => {
       const { sweepCommand } = await import('../commands/sweep.js');

@@ -25,6 +25,17 @@ function backpropFilter(x: tf.Tensor, dy: tf.Tensor, filterShape: number[], stri
   return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides, pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor;
 }
 
+/** A kernel's result on wasm is the cpu backend's, to float32 round-off relative to its largest value. */
+async function expectCloseToCpu(result: (backend: string) => Promise<Float32Array>): Promise<void> {
+  const want = await result('cpu');
+  const got = await result('wasm');
+  expect(got.length).toBe(want.length);
+  const scale = Math.max(...want.map(Math.abs));
+  const worst = Math.max(...want.map((v, i) => Math.abs(v - got[i]!)));
+  expect(worst / scale).toBeLessThan(1e-5);
+  await tf.setBackend('wasm');
+}
+
 const cases: { pad: 'same' | 'valid'; strides: number; ci: number; co: number; k: number; size: number }[] = [];
 for (const pad of ['same', 'valid'] as const) {
   for (const strides of [1, 2, 3]) {
@@ -39,13 +50,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     const x = values(batch * size * size * ci, 11 + ci);
     const dy = values(batch * out * out * co, 29 + co);
     const grad = (backend: string) => filterGrad(backend, x, [batch, size, size, ci], dy, [batch, out, out, co], [k, k, ci, co], strides, pad);
-    const want = await grad('cpu');
-    const got = await grad('wasm');
-    expect(got.length).toBe(want.length);
-    const scale = Math.max(...want.map(Math.abs));
-    const worst = Math.max(...want.map((v, i) => Math.abs(v - got[i]!)));
-    expect(worst / scale).toBeLessThan(1e-5);
-    await tf.setBackend('wasm');
+    await expectCloseToCpu(grad);
   });
 
   it.each(cases)('Conv2DBackpropInput (a forward convolution on XNNPACK) matches cpu: pad $pad, strides $strides, $ci -> $co channels, kernel $k, input $size', async ({ pad, strides, ci, co, k, size }) => {
@@ -58,12 +63,28 @@ describe('Conv2DBackpropFilter on wasm', () => {
       return tf.tidy(() => (tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor4d(dy, [batch, out, out, co]), filter: tf.tensor4d(filter, [k, k, ci, co]) },
         { strides, pad, dataFormat: 'NHWC', inputShape: [batch, size, size, ci] }) as tf.Tensor).dataSync() as Float32Array);
     };
+    await expectCloseToCpu(grad);
+  });
+
+  const pools = [
+    { pool: 2, strides: 2, pad: 'valid', size: 8 }, { pool: 2, strides: 2, pad: 'same', size: 7 }, { pool: 3, strides: 3, pad: 'valid', size: 10 },
+    { pool: 2, strides: 3, pad: 'same', size: 8 }, { pool: 3, strides: 2, pad: 'same', size: 7 }, { pool: 2, strides: 1, pad: 'valid', size: 5 },
+  ] as const;
+  it.each(pools)('MaxPoolGrad matches cpu, ties and all: pool $pool, strides $strides, pad $pad, input $size', async ({ pool, strides, pad, size }) => {
+    const [batch, ch] = [2, 3];
+    // Quantized values, so that windows hold ties (relu outputs are full of zeros): the first maximum takes the gradient.
+    const x = values(batch * size * size * ch, 3).map((v) => Math.max(0, Math.round(v * 2)));
+    const grad = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const input = tf.tensor4d(x, [batch, size, size, ch]);
+        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, pool, strides, pad), tf.range(1, 1 + tf.maxPool(t as tf.Tensor4D, pool, strides, pad).size).reshape(tf.maxPool(t as tf.Tensor4D, pool, strides, pad).shape))));
+        return g(input).dataSync() as Float32Array;
+      });
+    };
     const want = await grad('cpu');
     const got = await grad('wasm');
-    expect(got.length).toBe(want.length);
-    const scale = Math.max(...want.map(Math.abs));
-    const worst = Math.max(...want.map((v, i) => Math.abs(v - got[i]!)));
-    expect(worst / scale).toBeLessThan(1e-5);
+    expect(Array.from(got)).toEqual(Array.from(want));
     await tf.setBackend('wasm');
   });
 

@@ -69,7 +69,7 @@ describe('runner run (end to end)', () => {
 
   it('records the run in run.json: status, stages, seed, backend, versions, host and data', () => {
     const run = readJson(join(dir, 'run.json')) as Record<string, any>;
-    expect(run).toMatchObject({ formatVersion: 1, name: 'tiny-mlp', status: 'completed', seed: 7, backend: { requested: 'cpu', used: 'cpu' } });
+    expect(run).toMatchObject({ formatVersion: 1, name: 'tiny-mlp', status: 'completed', seed: 7, backend: { requested: 'cpu', used: 'cpu', threads: 1 } });
     expect(run['id']).toBe(dir.split('/').pop());
     expect(run['stages'].map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual(
       ['load:done', 'normalize:done', 'build:done', 'compile:done', 'fit:done', 'evaluate:done']);
@@ -142,6 +142,8 @@ describe('bad input', () => {
     { name: 'a bad --set', args: ['run', 'bad.yaml', '--set', 'train.epochs=-1'], text: (t: string) => t, fragments: ['train.epochs (--set train.epochs=-1): expected an integer >= 1, got -1'] },
     { name: 'a --set without =', args: ['run', 'bad.yaml', '--set', 'train.epochs'], text: (t: string) => t, fragments: ["--set 'train.epochs': expected key.path=value"] },
     { name: 'an unknown backend', args: ['run', 'bad.yaml', '--backend', 'gpu'], text: (t: string) => t, fragments: ["argument 'gpu' is invalid", 'auto, tensorflow, wasm, cpu'] },
+    { name: 'a --threads out of range', args: ['run', 'bad.yaml', '--threads', '0'], text: (t: string) => t, fragments: ["option '--threads <n>' argument '0' is invalid", "expected auto or a whole number from 1 to 8, got '0'"] },
+    { name: 'spec threads out of range', args: ['run', 'bad.yaml'], text: (t: string) => `threads: 12\n${t}`, fragments: ['threads (line 1, col 10)', '12'] },
     { name: 'an unknown command', args: ['trian', 'bad.yaml'], text: (t: string) => t, fragments: ["unknown command 'trian'"] },
     { name: 'an --out that is a file', args: ['run', 'bad.yaml', '--out', 'bad.yaml'], text: (t: string) => t, fragments: ["cannot create a run folder in 'bad.yaml'"] },
   ];

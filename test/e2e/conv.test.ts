@@ -10,8 +10,8 @@ const work = mkdtempSync(join(tmpdir(), 'runner-conv-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 copyFileSync(join(FIXTURES, 'tiny-cnn.yaml'), join(work, 'cnn.yaml'));
 
-async function run(backend: string) {
-  const r = await execa('node', [BIN, 'run', 'cnn.yaml', '--backend', backend, '--out', `runs-${backend}`], { cwd: work, reject: false });
+async function run(backend: string, ...extra: string[]) {
+  const r = await execa('node', [BIN, 'run', 'cnn.yaml', '--backend', backend, '--out', `runs-${backend}${extra.join('')}`, ...extra], { cwd: work, reject: false });
   const dir = r.exitCode === 0 ? runDirOf(r.stdout, work) : join(work, 'missing');
   return { r, dir };
 }
@@ -31,5 +31,19 @@ describe('a conv net', () => {
     const model = JSON.parse(readFileSync(join(wasm.dir, 'model', 'model.json'), 'utf8'));
     expect(model.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name)).toEqual(
       ['Conv2D', 'MaxPooling2D', 'Conv2D', 'AveragePooling2D', 'BatchNormalization', 'Flatten', 'Dense']);
+  });
+
+  it('computes bitwise the same on one wasm thread as on two, and run.json records the count', async () => {
+    // Two processes, since a process's wasm thread pool is fixed when it starts.
+    const [one, two] = await Promise.all([run('wasm', '--threads', '1'), run('wasm', '--threads', '2')]);
+    expect(one.r.exitCode, one.r.stderr).toBe(0);
+    expect(two.r.exitCode, two.r.stderr).toBe(0);
+    expect(two.r.stdout).toContain('backend: wasm, 2 threads');
+    const threads = (d: string) => (readJson(join(d, 'run.json')) as { backend: { threads: number } }).backend.threads;
+    expect([threads(one.dir), threads(two.dir)]).toEqual([1, 2]);
+    const weights = (d: string) => readFileSync(join(d, 'model', 'weights.bin'));
+    expect(weights(two.dir).equals(weights(one.dir))).toBe(true);
+    const metrics = (d: string) => readJsonl(join(d, 'metrics.jsonl')).map(({ seconds: _s, ...rest }) => rest);
+    expect(metrics(two.dir)).toEqual(metrics(one.dir));
   });
 });

@@ -1,5 +1,5 @@
 import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ let sweepDir: string;
 let leaderboard: Leaderboard;
 beforeAll(async () => {
   copyFileSync(join(FIXTURES, 'tiny-sweep.yaml'), join(work, 'sweep.yaml'));
-  const r = await runner(['sweep', 'sweep.yaml', '-j', '2', '--format', 'json']);
+  const r = await runner(['sweep', 'sweep.yaml', '-j', '2', '--threads', 'auto', '--format', 'json']);
   expect(r.exitCode, r.stderr).toBe(0);
   leaderboard = JSON.parse(r.stdout.slice(0, r.stdout.lastIndexOf('}') + 1)) as Leaderboard;
   const [id] = readdirSync(join(work, 'runs'));
@@ -52,6 +52,8 @@ describe('runner sweep', () => {
     const resolved = parse(readFileSync(join(sweepDir, trialDirs(sweepDir)[0]!, 'resolved.yaml'), 'utf8'));
     expect(resolved.sweep).toBeUndefined();
     expect(run['sweep']).toMatchObject({ id: sweepDir.split('/').pop(), metric: 'test.accuracy', goal: 'maximize' });
+    // --threads auto with -j 2: on wasm, each trial computes on its share of the cores.
+    if (run['backend'].used === 'wasm') expect(run['backend'].threads).toBe(Math.min(8, Math.max(1, Math.floor(availableParallelism() / 2))));
   });
 
   it('runs trials in reused worker processes, each trial bitwise the run a fresh runner run makes', async () => {

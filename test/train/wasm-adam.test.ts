@@ -4,9 +4,11 @@ import { wasmAdam } from '../../src/train/wasm-adam.js';
 const f = Math.fround;
 
 describe('the WebAssembly Adam update', () => {
-  it('matches the float32 reference bit for bit, including the n % 4 tail', () => {
+  // The threaded wasm build's memory is shared (its pthreads see it): the module must import either kind.
+  it.each([{ shared: false }, { shared: true }])('matches the float32 reference bit for bit, including the n % 4 tail (shared memory: $shared)', ({ shared }) => {
     const n = 1003;
-    const memory = new WebAssembly.Memory({ initial: 1 });
+    const memory = shared ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : new WebAssembly.Memory({ initial: 1 });
+    expect(memory.buffer instanceof SharedArrayBuffer).toBe(shared);
     const heap = new Float32Array(memory.buffer);
     let seed = 7;
     const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
