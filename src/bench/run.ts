@@ -9,7 +9,6 @@ import { pino } from 'pino';
 import seedrandom from 'seedrandom';
 import { selectBackend, type BackendName } from '../backend/select.js';
 import { MAX_WASM_THREADS } from '../backend/threads.js';
-import { textTable } from '../results/tables.js';
 import { DataSession } from '../data/session.js';
 import { materialize } from '../data/features.js';
 import { encodeIdx } from '../data/images/idx.js';
@@ -25,6 +24,7 @@ import { load } from '../stages/load.js';
 import { normalize } from '../stages/normalize.js';
 import type { Prepared } from '../data/prepared.js';
 import { measureOverhead, measureStageCache } from './overhead.js';
+import { fitTable, threadGains, type FitResult, type FitRow } from './report.js';
 
 /**
  * `npm run bench`: runner's fit stage against plain model.fit on the same model, data and batch
@@ -107,9 +107,7 @@ const CONV_NET = [
     + '{ dense: { units: 10, activation: softmax } }]',
 ];
 
-type FitRow = Awaited<ReturnType<typeof benchBackend>> | { model: string; backend: string; threads: number; error: string };
-
-async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples: number | undefined) {
+async function benchBackend(model: 'mlp' | 'conv', backend: BackendName, samples: number | undefined): Promise<FitResult> {
   const { threads = 1 } = await selectBackend(backend, Number(args.threads));
   tf.enableProdMode();
   const set = [...OPTIMIZER, 'data.validationSplit=0', `train.epochs=${EPOCHS}`, ...(samples ? [`data.trainLimit=${samples}`] : []), ...(model === 'conv' ? CONV_NET : [])];
@@ -215,9 +213,8 @@ async function main(): Promise<void> {
   const results = fitRuns.flatMap((f) => f.rows).sort((a, b) => (a.model === b.model ? 0 : a.model === 'mlp' ? -1 : 1));
   const overhead = args['skip-overhead'] ? undefined : await measureOverhead(SPEC, baseSet);
   const wholeModelFit = args['skip-overhead'] ? undefined : await modelFitWholeRun();
-  const seedSpec = new URL('../../experiments/mnist-mlp.yaml', import.meta.url).pathname;
-  const penguins = new URL('../../experiments/penguins-mlp.yaml', import.meta.url).pathname;
-  const stageCache = args['skip-overhead'] ? undefined : { seedExperiment: await measureStageCache(seedSpec), penguins: await measureStageCache(penguins) };
+  const experiment = (name: string) => new URL(`../../experiments/${name}.yaml`, import.meta.url).pathname;
+  const stageCache = args['skip-overhead'] ? undefined : { seedExperiment: await measureStageCache(experiment('mnist-mlp')), penguins: await measureStageCache(experiment('penguins-mlp')) };
   const report = {
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, tfjs: tf.TFJS_VERSION },
@@ -232,26 +229,13 @@ async function main(): Promise<void> {
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   writeFileSync(args.out!, `${JSON.stringify(report, null, 2)}\n`);
-  const threadGains: string[] = [];
-  const rows = [['model', 'backend', 'threads', 'samples', 'model.fit samples/s', 'runner fit samples/s', 'ratio', 'runner epoch 1 s', 'later epochs s (mean)', 'tensors at epoch ends']];
-  const mean = (xs: number[]) => (xs.length ? (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2) : '-');
-  for (const r of results) {
-    if ('error' in r) rows.push([r.model, r.backend, String(r.threads), '-', '-', '-', '-', '-', '-', r.error]);
-    else rows.push([r.model, r.backend, String(r.threads), String(r.samples), Math.round(r.modelFitSamplesPerSecond).toLocaleString('en-US'), Math.round(r.runnerSamplesPerSecond).toLocaleString('en-US'), `${r.ratio.toFixed(2)}x`, r.epochSeconds[0]!.toFixed(2), mean(r.epochSeconds.slice(1)), r.tensorsAtEpochEnd.join(' ')]);
-  }
-  // Threads against one thread, per model: runner's steady-state epoch and its samples/s.
-  for (const model of ['mlp', 'conv']) {
-    const ok = results.filter((r): r is Exclude<FitRow, { error: string }> => !('error' in r) && r.model === model && r.backend === 'wasm');
-    const [one, most] = [ok.find((r) => r.threads === 1), ok.find((r) => r.threads === many && many > 1)];
-    if (one && most) threadGains.push(`${model} on wasm, ${many} threads against 1: runner fit ${(most.runnerSamplesPerSecond / one.runnerSamplesPerSecond).toFixed(2)}x samples/s, model.fit ${(most.modelFitSamplesPerSecond / one.modelFitSamplesPerSecond).toFixed(2)}x`);
-  }
   const lines = [
     `runner benchmark, ${report.date}: ${report.machine.cpu} (${report.machine.cores} cores), node ${report.machine.node}, tfjs ${report.machine.tfjs}`,
     `data: ${dataNote}; ${report.model}; ${EPOCHS} epoch(s); conv net on ${args['conv-samples']} samples`,
     '',
-    textTable(rows),
+    fitTable(results),
     '',
-    ...threadGains,
+    ...threadGains(results, many),
     `data loading: ${loading.images.toLocaleString('en-US')} images read, parsed and normalized in ${loading.coldSeconds.toFixed(2)} s (first run, gunzip included), ${loading.warmSeconds.toFixed(2)} s (later runs, from runner's cache)`,
   ];
   if (overhead && wholeModelFit) lines.push(`whole 10-epoch run of ${SPEC.split('/').slice(-2).join('/')} on wasm, 1 thread each (runner's default): runner run ${overhead.wallSeconds.toFixed(1)} s wall (a fresh process), model.fit + evaluate ${wholeModelFit.toFixed(1)} s (in process, data reading included): ${(wholeModelFit / overhead.wallSeconds).toFixed(2)}x`);
