@@ -55,6 +55,30 @@ interface WasmHeap {
 }
 
 /**
+ * UnsortedSegmentSum, which the wasm backend lacks and the gradient of Gather (an embedding's
+ * lookup) needs: out[segmentIds[i]] += x[i], rows in ascending order from zeros, which is the
+ * order the cpu kernel sums in (so the two agree bit for bit). Ids outside [0, numSegments) are
+ * dropped, as tfjs's cpu kernel drops them.
+ */
+function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: { x: Info; segmentIds: Info }; backend: unknown; attrs: { numSegments: number } }): Info {
+  const { x, segmentIds } = inputs;
+  if (x.dtype !== 'float32') throw new Error(`UnsortedSegmentSum on wasm takes float32 values, not ${x.dtype}`);
+  const rows = segmentIds.shape.reduce((a, b) => a * b, 1);
+  const inner = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
+  const heap = backend as WasmHeap;
+  const out = heap.makeOutput([attrs.numSegments, ...x.shape.slice(segmentIds.shape.length)], 'float32');
+  const [values, ids, sums] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(segmentIds) as unknown as Int32Array, heap.typedArrayFromHeap(out)];
+  sums.fill(0);
+  for (let i = 0; i < rows; i++) {
+    const seg = ids[i]!;
+    if (seg < 0 || seg >= attrs.numSegments) continue;
+    const [from, to] = [i * inner, seg * inner];
+    for (let k = 0; k < inner; k++) sums[to + k] = sums[to + k]! + values[from + k]!;
+  }
+  return out;
+}
+
+/**
  * Conv2DBackpropFilter for the wasm backend, which tfjs 4.22 does not register (so no conv net can
  * train on it). The filter gradient is one matrix product: the input window each filter tap sees,
  * stacked over taps and channels, times dy, both flattened over (batch, outRow, outCol):
@@ -202,15 +226,15 @@ function conv2DBackpropInputVia(stock: tf.KernelConfig) {
 let registered = false;
 
 /**
- * Registers the training kernels runner gives the wasm backend (once): Conv2DBackpropFilter, which
- * tfjs lacks, and in place of tfjs's own a Conv2DBackpropInput on XNNPACK and a MaxPoolGrad for
+ * Registers the training kernels runner gives the wasm backend (once): Conv2DBackpropFilter and
+ * UnsortedSegmentSum, which tfjs lacks, and in place of tfjs's own a Conv2DBackpropInput on XNNPACK and a MaxPoolGrad for
  * non-overlapping pools (tfjs's are kept for the cases they alone cover).
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
-  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
-    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc });
+  for (const [name, kernel] of [['Conv2DBackpropFilter', conv2DBackpropFilter], ['UnsortedSegmentSum', unsortedSegmentSum]] as const) {
+    if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernel as unknown as tf.KernelFunc });
   }
   for (const [name, via] of [['Conv2DBackpropInput', conv2DBackpropInputVia], ['MaxPoolGrad', maxPoolGradVia]] as const) {
     const stock = tf.getKernel(name, 'wasm');

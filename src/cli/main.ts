@@ -90,15 +90,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('predict')
     .description("apply a run's model, with its preprocessing, to PNG/IDX images or CSV/JSON rows; prints the class and top-k probabilities (or the value)")
     .argument('<run>', 'run folder or unique id prefix')
-    .argument('<inputs...>', 'PNG images or IDX files (image runs); CSV or JSON files of rows (table runs)')
+    .argument('[inputs...]', 'PNG images or IDX files (image runs); CSV or JSON files of rows (table runs); text files, one document each (text runs)')
+    .option('--text <document>', 'text runs: a document to classify (repeatable)', collect, [])
     .option('--json', 'print JSON for scripts')
     .option('-k, --top <k>', 'how many classes to show', numberOf(1, true), 3)
     .option('--invert', 'invert image brightness (dark strokes on a light background)')
     .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
     .addOption(backendOption('the backend to predict on (default: the one the run used)'))
-    .action(async (run: string, inputs: string[], opts: { json?: boolean; top: number; invert?: boolean; runsDir: string; backend?: BackendChoice }) => {
+    .action(async (run: string, inputs: string[], { text, ...opts }: { json?: boolean; top: number; invert?: boolean; runsDir: string; backend?: BackendChoice; text: string[] }) => {
       const { predictCommand, formatPredictions } = await import('../commands/predict.js');
-      const predictions = await predictCommand({ run, inputs, ...opts, warn });
+      const predictions = await predictCommand({ run, inputs, texts: text, ...opts, warn });
       process.stdout.write(opts.json ? `${JSON.stringify(predictions, null, 2)}\n` : formatPredictions(predictions));
     });
 

@@ -6,6 +6,8 @@ import { checkReadable, limitsFrom } from '../core/limits.js';
 import { imageInputs, type ImagePreprocess } from '../data/images/predict-inputs.js';
 import type { TableEncoder } from '../data/tables/encoder.js';
 import { tableInputs } from '../data/tables/predict-inputs.js';
+import type { FittedText } from '../data/text/prepare.js';
+import { textInputs } from '../data/text/predict-inputs.js';
 import { loadBackend } from '../pipeline/run.js';
 import { readRun, resolveRunArgs } from '../runs/reader.js';
 import { RUN_FILES } from '../runs/run-dir.js';
@@ -17,6 +19,8 @@ export type { Prediction } from '../train/inference.js';
 export interface PredictOptions {
   readonly run: string;
   readonly inputs: readonly string[];
+  /** Text runs: documents given on the command line (--text). */
+  readonly texts?: readonly string[];
   readonly runsDir?: string;
   readonly top?: number;
   readonly invert?: boolean;
@@ -26,7 +30,8 @@ export interface PredictOptions {
 
 /**
  * `runner predict`: applies a run's model, with the preprocessing it was trained with, to new
- * inputs: PNG or IDX images for an image run, CSV or JSON rows for a table run.
+ * inputs: PNG or IDX images for an image run, CSV or JSON rows for a table run, text files or
+ * --text documents for a text run.
  */
 export async function predictCommand(opts: PredictOptions): Promise<Prediction[]> {
   const [dir] = resolveRunArgs([opts.run], opts.runsDir);
@@ -37,7 +42,11 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
   const limits = limitsFrom();
   for (const input of opts.inputs) checkReadable(input, 'input', limits);
   const read = { model: run.id, exampleShape: run.record.data?.exampleShape, invert: opts.invert, warn: opts.warn, limits };
-  const { x, names, actual } = pre.table ? tableInputs(opts.inputs, pre.table, read) : imageInputs(opts.inputs, pre, read);
+  const texts = opts.texts ?? [];
+  if (texts.length && !pre.text) throw new RunnerError(`${run.id} was trained on ${pre.table ? 'table rows' : 'images'}: --text is for runs trained on text`);
+  if (!texts.length && !opts.inputs.length) throw new RunnerError(`nothing to predict: give ${pre.text ? 'text files or --text "..."' : 'input files'}`);
+  const { x, names, actual } = pre.text ? textInputs(opts.inputs, texts, pre.text, read)
+    : pre.table ? tableInputs(opts.inputs, pre.table, read) : imageInputs(opts.inputs, pre, read);
   await loadBackend({ backend: opts.backend ?? run.record.backend.used ?? 'auto' });
   const [{ loadModel }, { predict }] = await Promise.all([import('../model/io.js'), import('../train/inference.js')]);
   const model = await loadModel(join(run.dir, RUN_FILES.model));
@@ -49,18 +58,21 @@ export async function predictCommand(opts: PredictOptions): Promise<Prediction[]
 }
 
 /** preprocess.json: what the model's inputs go through; a missing or damaged one is a RunnerError naming it. */
-function readPreprocess(file: string): ImagePreprocess & { table?: TableEncoder } {
+function readPreprocess(file: string): ImagePreprocess & { table?: TableEncoder; text?: FittedText } {
   let pre: unknown;
   try {
     pre = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new RunnerError(`${file} is ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(err as Error).message})`}: predict needs the preprocessing the model was trained with`);
   }
-  const p = pre as Partial<ImagePreprocess> & { table?: TableEncoder };
-  if (typeof p !== 'object' || p === null || !Array.isArray(p.inputShape) || !Array.isArray(p.classNames) || (!p.table && !Array.isArray(p.steps))) {
-    throw new RunnerError(`${file} is not a preprocess.json runner wrote (no inputShape, classNames and steps or table)`);
+  const p = pre as Partial<ImagePreprocess> & { table?: TableEncoder; text?: FittedText };
+  if (typeof p !== 'object' || p === null || !Array.isArray(p.inputShape) || !Array.isArray(p.classNames) || (!p.table && !p.text && !Array.isArray(p.steps))) {
+    throw new RunnerError(`${file} is not a preprocess.json runner wrote (no inputShape, classNames and steps, table or text)`);
   }
-  return p as ImagePreprocess & { table?: TableEncoder };
+  if (p.text && (!Array.isArray(p.text.vocabulary) || typeof p.text.tokenize !== 'object' || (!p.text.sequence && !p.text.bagOfWords))) {
+    throw new RunnerError(`${file}: its text section has no vocabulary, tokenize and sequence or bagOfWords`);
+  }
+  return p as ImagePreprocess & { table?: TableEncoder; text?: FittedText };
 }
 
 /** The predictions as a table a person reads: input, class (probability), runners-up; or the value. */

@@ -20,8 +20,24 @@ export interface TableLoad {
   readonly plan: TablePlan;
 }
 
+/** A text split: documents, their labels (class indices) and, for the corpus, each one's group. */
+export interface TextRows {
+  readonly texts: readonly string[];
+  readonly labels: readonly number[];
+  readonly groups: readonly string[];
+}
+
+/** What `load` returns for a text corpus. */
+export interface TextLoad {
+  readonly kind: 'text';
+  readonly train: TextRows;
+  readonly val: TextRows;
+  readonly test: TextRows;
+  readonly classNames: readonly string[];
+}
+
 /** Everything `load` returns. */
-export type LoadOutput = ImageLoad | TableLoad;
+export type LoadOutput = ImageLoad | TableLoad | TextLoad;
 
 /** A split ready for training: features (bytes through the preprocessing table) and float32 targets, row-major. */
 export interface Split {

@@ -26,8 +26,11 @@ function regularizer(r: Regularizer | undefined): TfRegularizer | undefined {
   return r ? tf.regularizers.l1l2({ l1: r.l1 ?? 0, l2: r.l2 ?? 0 }) : undefined;
 }
 
+/** What layers learn from the data: the vocabulary's size (an embedding's default inputDim). */
+export interface DataFacts { readonly vocabularySize?: number }
+
 /** Builds one layer; the first one also gets the input shape. */
-function createLayer(spec: LayerSpec, index: number, seed: number, inputShape?: number[]): tf.layers.Layer {
+function createLayer(spec: LayerSpec, index: number, seed: number, inputShape: number[] | undefined, facts: DataFacts): tf.layers.Layer {
   const base = inputShape ? { inputShape } : {};
   // Distinct seeds per layer and per weight: two layers of the same shape must not start equal.
   const layerSeed = (seed + 1000 * (index + 1)) >>> 0;
@@ -61,13 +64,37 @@ function createLayer(spec: LayerSpec, index: number, seed: number, inputShape?: 
     case 'flatten': return tf.layers.flatten({ ...base, ...(spec as Extract<LayerSpec, { flatten: unknown }>).flatten });
     case 'reshape': return tf.layers.reshape({ ...base, ...(spec as Extract<LayerSpec, { reshape: unknown }>).reshape });
     case 'activation': return tf.layers.activation({ ...base, ...(spec as Extract<LayerSpec, { activation: unknown }>).activation });
+    case 'embedding': {
+      const a = (spec as Extract<LayerSpec, { embedding: unknown }>).embedding;
+      const inputDim = a.inputDim ?? facts.vocabularySize;
+      if (inputDim === undefined) throw new Error('embedding: inputDim is not given and the data has no vocabulary to take it from');
+      return tf.layers.embedding({
+        ...(inputShape ? { inputLength: inputShape[0] } : {}), ...base, inputDim, outputDim: a.outputDim, name: a.name,
+        embeddingsInitializer: initializer(a.embeddingsInitializer, layerSeed),
+        embeddingsRegularizer: regularizer(a.embeddingsRegularizer),
+      });
+    }
+    case 'conv1d': {
+      const a = (spec as Extract<LayerSpec, { conv1d: unknown }>).conv1d;
+      return tf.layers.conv1d({
+        ...base, filters: a.filters, kernelSize: a.kernelSize, strides: a.strides, padding: a.padding, activation: a.activation, useBias: a.useBias, name: a.name,
+        kernelInitializer: initializer(a.kernelInitializer, layerSeed),
+        biasInitializer: initializer(a.biasInitializer, layerSeed + 1),
+        kernelRegularizer: regularizer(a.kernelRegularizer),
+        biasRegularizer: regularizer(a.biasRegularizer),
+      });
+    }
+    case 'maxPooling1d': return tf.layers.maxPooling1d({ ...base, ...(spec as Extract<LayerSpec, { maxPooling1d: unknown }>).maxPooling1d });
+    case 'averagePooling1d': return tf.layers.averagePooling1d({ ...base, ...(spec as Extract<LayerSpec, { averagePooling1d: unknown }>).averagePooling1d });
+    case 'globalMaxPooling1d': return tf.layers.globalMaxPooling1d({ ...base, ...(spec as Extract<LayerSpec, { globalMaxPooling1d: unknown }>).globalMaxPooling1d });
+    case 'globalAveragePooling1d': return tf.layers.globalAveragePooling1d({ ...base, ...(spec as Extract<LayerSpec, { globalAveragePooling1d: unknown }>).globalAveragePooling1d });
   }
   throw new Error(`unknown layer type '${kindOf(spec)}'`);
 }
 
 /** Builds the model the spec's layer list describes, for examples of the given shape. */
-export function createModel(layers: readonly LayerSpec[], inputShape: readonly number[], seed: number): tf.Sequential {
+export function createModel(layers: readonly LayerSpec[], inputShape: readonly number[], seed: number, facts: DataFacts = {}): tf.Sequential {
   const model = tf.sequential();
-  layers.forEach((l, i) => model.add(createLayer(l, i, seed, i === 0 ? [...inputShape] : undefined)));
+  layers.forEach((l, i) => model.add(createLayer(l, i, seed, i === 0 ? [...inputShape] : undefined, facts)));
   return model;
 }

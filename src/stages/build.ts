@@ -8,7 +8,8 @@ export const build: RunnerStage<'build', 'normalize'> = {
   name: 'build',
   needs: ['normalize'],
   async run({ normalize: data }, ctx) {
-    const model = createModel(ctx.spec.model.layers, data.inputShape, ctx.seed);
+    const vocabularySize = data.fitted['vocabularySize'];
+    const model = createModel(ctx.spec.model.layers, data.inputShape, ctx.seed, typeof vocabularySize === 'number' ? { vocabularySize } : {});
     // The data's class count is known only now for idx files: check the output against it before any training.
     const units = data.task === 'classification' ? outputUnitsProblem(ctx.spec, data.numClasses, 'the data') : undefined;
     if (units) {

@@ -1,5 +1,5 @@
 import { dataKind } from '../data/kinds.js';
-import { RUN_FILES } from '../runs/run-dir.js';
+import { RUN_FILES, type RunDir } from '../runs/run-dir.js';
 import { dataLog } from './load.js';
 import type { RunnerStage } from './stage.js';
 
@@ -9,7 +9,14 @@ export const normalize: RunnerStage<'normalize', 'load'> = {
   needs: ['load'],
   async run({ load: data }, ctx) {
     const prepared = dataKind(ctx.spec.data).prepare(data, ctx.spec, dataLog(ctx));
-    ctx.runDir.writeJson(RUN_FILES.preprocess, prepared.fitted);
+    writeFitted(ctx.runDir, prepared.fitted);
     return prepared;
   },
 };
+
+/** preprocess.json, and for text the vocabulary too (one token a line, index 2 first; 0 pads, 1 is out-of-vocabulary). */
+export function writeFitted(runDir: RunDir, fitted: Record<string, unknown>): void {
+  runDir.writeJson(RUN_FILES.preprocess, fitted);
+  const text = fitted['text'] as { vocabulary?: readonly string[] } | undefined;
+  if (text?.vocabulary) runDir.write(RUN_FILES.vocabulary, `${text.vocabulary.join('\n')}\n`);
+}

@@ -54,6 +54,7 @@ function applyStep(step: PreprocessStep, index: number, w: Working, splits: RawS
     w.shape = [...target];
     return { shape: w.shape };
   }
+  if (!('oneHot' in step)) throw new Error(`preprocess[${index}]: ${Object.keys(step)[0]} prepares text, not images`);
   const n = step.oneHot.numClasses ?? w.numClasses;
   const maxLabel = Math.max(0, ...splits.map((s) => s.labels.reduce((m, v) => Math.max(m, v), 0)));
   if (maxLabel >= n) throw new Error(`preprocess[${index}].oneHot: numClasses is ${n} but the labels go up to ${maxLabel}`);
