@@ -56,10 +56,19 @@ interface WasmHeap {
 
 /**
  * UnsortedSegmentSum, which the wasm backend lacks and the gradient of Gather (an embedding's
- * lookup) needs: out[segmentIds[i]] += x[i], rows in ascending order from zeros, which is the
- * order the cpu kernel sums in (so the two agree bit for bit). Ids outside [0, numSegments) are
- * dropped, as tfjs's cpu kernel drops them.
+ * lookup) needs: out[segmentIds[i]] += x[i], rows in ascending order, summed in float64 and
+ * rounded once, as the cpu kernel's sum does (so the two agree bit for bit). Ids outside
+ * [0, numSegments) are dropped, as tfjs's cpu kernel drops them.
  */
+let scratchBuffer = new Float64Array(0);
+/** `n` zeroed float64 accumulators, reused from call to call (an embedding's gradient is as large as its table). */
+function scratch(n: number): Float64Array {
+  if (scratchBuffer.length < n) scratchBuffer = new Float64Array(n);
+  const view = scratchBuffer.subarray(0, n);
+  view.fill(0);
+  return view;
+}
+
 function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: { x: Info; segmentIds: Info }; backend: unknown; attrs: { numSegments: number } }): Info {
   const { x, segmentIds } = inputs;
   if (x.dtype !== 'float32') throw new Error(`UnsortedSegmentSum on wasm takes float32 values, not ${x.dtype}`);
@@ -68,13 +77,14 @@ function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: { x: Info; seg
   const heap = backend as WasmHeap;
   const out = heap.makeOutput([attrs.numSegments, ...x.shape.slice(segmentIds.shape.length)], 'float32');
   const [values, ids, sums] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(segmentIds) as unknown as Int32Array, heap.typedArrayFromHeap(out)];
-  sums.fill(0);
+  const acc = scratch(sums.length);
   for (let i = 0; i < rows; i++) {
     const seg = ids[i]!;
     if (seg < 0 || seg >= attrs.numSegments) continue;
     const [from, to] = [i * inner, seg * inner];
-    for (let k = 0; k < inner; k++) sums[to + k] = sums[to + k]! + values[from + k]!;
+    for (let k = 0; k < inner; k++) acc[to + k]! += values[from + k]!;
   }
+  sums.set(acc);
   return out;
 }
 

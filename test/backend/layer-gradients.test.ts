@@ -26,20 +26,35 @@ const LAYERS: { name: string; layers: LayerSpec[] }[] = [
   { name: 'dropout (training, same seeded masks) and dense', layers: [{ flatten: {} }, { dropout: { rate: 0.5 } }, { dense: { ...weighted, units: 5, activation: 'elu' } }] },
 ];
 
-/** Gradients of a loss with respect to every weight and to the input, on one backend. */
-async function gradients(backend: string, layers: LayerSpec[]): Promise<Float32Array[]> {
+const conv1d = { ...weighted, filters: 3, kernelSize: 3, strides: 1, padding: 'valid' } as const;
+const embedding = { embedding: { inputDim: 12, outputDim: 4, embeddingsInitializer: 'randomUniform' } } as const;
+const pool1d = { poolSize: 2, padding: 'valid' } as const;
+
+/** Layers on token sequences (10 indices of a 12-entry vocabulary, repeats included): the embedding's gradient is a segment sum. */
+const SEQUENCE_LAYERS: { name: string; layers: LayerSpec[] }[] = [
+  { name: 'embedding and globalAveragePooling1d', layers: [embedding, { globalAveragePooling1d: {} }] },
+  { name: 'conv1d and globalMaxPooling1d', layers: [embedding, { conv1d }, { globalMaxPooling1d: {} }] },
+  { name: 'conv1d (same, stride 2) and maxPooling1d', layers: [embedding, { conv1d: { ...conv1d, padding: 'same', strides: 2 } }, { maxPooling1d: pool1d }, { flatten: {} }] },
+  { name: 'averagePooling1d', layers: [embedding, { averagePooling1d: { ...pool1d, strides: 1 } }, { flatten: {} }] },
+];
+
+/** Gradients of a loss with respect to every weight and (for images) to the input, on one backend. */
+async function gradients(backend: string, layers: LayerSpec[], tokens = false): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   // Dropout masks come from Math.random: the same sequence on both backends.
   seedrandom('gradients', { global: true });
-  const model = createModel([...layers, { dense: { ...weighted, units: 4, activation: 'softmax' } }], [6, 6, 2], 17);
+  const model = createModel([...layers, { dense: { ...weighted, units: 4, activation: 'softmax' } }], tokens ? [10] : [6, 6, 2], 17);
   let s = 5;
-  const x = tf.tensor4d(Float32Array.from({ length: 3 * 72 }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1), [3, 6, 6, 2]);
+  const next = () => (s = (s * 16807) % 2147483647) / 2147483647;
+  const x = tokens ? tf.tensor2d(Float32Array.from({ length: 3 * 10 }, () => Math.floor(next() * 12)), [3, 10])
+    : tf.tensor4d(Float32Array.from({ length: 3 * 72 }, () => next() * 2 - 1), [3, 6, 6, 2]);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const out = tf.tidy(() => {
     const f = (input: tf.Tensor) => tf.sum(tf.square(model.apply(input, { training: true }) as tf.Tensor)) as tf.Scalar;
     const { grads } = tf.variableGrads(() => f(x), vars);
-    const dx = tf.grad(f)(x);
-    return [...vars.map((v) => grads[v.name]!), dx].map((t) => t.dataSync() as Float32Array);
+    // Token indices have no gradient.
+    const dx = tokens ? [] : [tf.grad(f)(x)];
+    return [...vars.map((v) => grads[v.name]!), ...dx].map((t) => t.dataSync() as Float32Array);
   });
   x.dispose();
   model.dispose();
@@ -47,9 +62,9 @@ async function gradients(backend: string, layers: LayerSpec[]): Promise<Float32A
 }
 
 describe('the gradient of every layer on wasm', () => {
-  it.each(LAYERS)('matches cpu: $name', async ({ layers }) => {
-    const want = await gradients('cpu', layers);
-    const got = await gradients('wasm', layers);
+  it.each([...LAYERS.map((l) => ({ ...l, tokens: false })), ...SEQUENCE_LAYERS.map((l) => ({ ...l, tokens: true }))])('matches cpu: $name', async ({ layers, tokens }) => {
+    const want = await gradients('cpu', layers, tokens);
+    const got = await gradients('wasm', layers, tokens);
     expect(got.map((g) => g.length)).toEqual(want.map((g) => g.length));
     want.forEach((w, i) => {
       const scale = Math.max(1e-6, ...w.map(Math.abs));

@@ -88,6 +88,20 @@ describe('Conv2DBackpropFilter on wasm', () => {
     await tf.setBackend('wasm');
   });
 
+  it('UnsortedSegmentSum (an embedding lookup\'s gradient) matches cpu bit for bit, ids out of range dropped', async () => {
+    const ids = [3, 0, 3, 5, 1, 3, -1, 7];
+    const x = values(ids.length * 4, 9);
+    const sum = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => tf.unsortedSegmentSum(tf.tensor2d(x, [ids.length, 4]), tf.tensor1d(ids, 'int32'), 6).dataSync() as Float32Array);
+    };
+    const want = await sum('cpu');
+    const got = await sum('wasm');
+    expect(Array.from(got)).toEqual(Array.from(want));
+    expect(Array.from(got.slice(8, 12))).toEqual([0, 0, 0, 0]);
+    await tf.setBackend('wasm');
+  });
+
   it('lets tf.grad differentiate a convolution with respect to its input and its filter', async () => {
     const run = async (backend: string) => {
       await tf.setBackend(backend);

@@ -1,0 +1,92 @@
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, readJson, readJsonl, runDirOf } from '../helpers.js';
+
+const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'runner-text-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const runner = (args: string[], cwd = work) => execa('node', [BIN, ...args], { cwd, reject: false, env: { RUNNER_OFFLINE: '1' } });
+const spec = readFileSync(join(FIXTURES, 'tiny-text.yaml'), 'utf8');
+
+let dir: string;
+let again: string;
+beforeAll(async () => {
+  copyFileSync(join(FIXTURES, 'tiny-text.yaml'), join(work, 'text.yaml'));
+  const [a, b] = await Promise.all([runner(['run', 'text.yaml', '--out', 'runs-a']), runner(['run', 'text.yaml', '--out', 'runs-b'])]);
+  expect(a.exitCode, a.stderr).toBe(0);
+  expect(b.exitCode, b.stderr).toBe(0);
+  [dir, again] = [runDirOf(a.stdout, work), runDirOf(b.stdout, work)];
+});
+
+describe('a text run (SpamAssassin, embedding and conv1d on wasm)', () => {
+  it('trains, evaluates and records the corpus and its splits', () => {
+    const metrics = readJsonl(join(dir, 'metrics.jsonl'));
+    expect(metrics).toHaveLength(4);
+    const summary = readJson(join(dir, 'summary.json')) as { accuracy: number; examples: number };
+    // Spam is about a third of the corpus: a model that learned nothing would score about 0.67.
+    expect(summary.accuracy).toBeGreaterThan(0.8);
+    const run = readJson(join(dir, 'run.json')) as { data: { dataset: string; counts: Record<string, number>; available: Record<string, number> } };
+    expect(run.data.dataset).toBe('spam-assassin');
+    expect(run.data.counts).toEqual({ train: 480, validation: 120, test: 100 });
+    expect(run.data.available['messages']).toBe(6046);
+  });
+
+  it('saves the vocabulary (one token a line) as preprocess.json has it, fitted on the training split', () => {
+    const pre = readJson(join(dir, 'preprocess.json')) as { text: { vocabulary: string[]; sequence: { length: number } }; inputShape: number[] };
+    const lines = readFileSync(join(dir, 'vocabulary.txt'), 'utf8').trimEnd().split('\n');
+    expect(lines).toEqual(pre.text.vocabulary);
+    expect(lines.length).toBeGreaterThan(100);
+    expect(lines.length).toBeLessThanOrEqual(2000);
+    expect(pre.inputShape).toEqual([64]);
+  });
+
+  it('is bitwise the same run twice', () => {
+    expect(readFileSync(join(again, 'model', 'weights.bin')).equals(readFileSync(join(dir, 'model', 'weights.bin')))).toBe(true);
+    expect(readFileSync(join(again, 'vocabulary.txt'), 'utf8')).toBe(readFileSync(join(dir, 'vocabulary.txt'), 'utf8'));
+  });
+
+  it('predicts ham or spam for --text documents and text files', async () => {
+    writeFileSync(join(work, 'mail.txt'), 'Hi Bob, the meeting notes from Tuesday are attached. See you at the review.');
+    const r = await runner(['predict', dir, 'mail.txt', '--text', 'CLICK HERE to claim your FREE prize!!! Limited offer, act now', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const ps = JSON.parse(r.stdout) as { input: string; top: { class: string; probability: number }[] }[];
+    expect(ps.map((p) => p.input)).toEqual(['mail.txt', expect.stringMatching(/^--text 1 /)]);
+    for (const p of ps) {
+      expect(p.top.map((t) => t.class).sort()).toEqual(['ham', 'spam']);
+      expect(p.top[0]!.probability + p.top[1]!.probability).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('refuses a predict with nothing to read, and a non-UTF-8 file, with exit 2', async () => {
+    writeFileSync(join(work, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xff]));
+    const none = await runner(['predict', dir]);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain('nothing to predict: give text files or --text');
+    const bad = await runner(['predict', dir, 'latin1.txt']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('latin1.txt is not UTF-8 text');
+  });
+});
+
+describe('bad text specs', () => {
+  const cases = [
+    { name: 'a conv1d on bag-of-words vectors', edit: (t: string) => t.replace('- sequence: { length: 64 }', '- bagOfWords: {}').replace('    - embedding: { outputDim: 8 }\n', ''), fragments: ['model.layers[0].conv1d (line 16', 'conv1d needs [steps, channels] inputs'] },
+    { name: 'an embedding too small for the vocabulary', edit: (t: string) => t.replace('embedding: { outputDim: 8 }', 'embedding: { outputDim: 8, inputDim: 500 }'), fragments: ['model.layers[0].embedding.inputDim (line 16', 'inputDim 500 cannot hold', 'lower vocabulary.maxTokens to 498'] },
+    { name: 'a sequence length of 0', edit: (t: string) => t.replace('length: 64', 'length: 0'), fragments: ['preprocess[2].sequence.length (line 13', 'expected an integer >= 1, got 0'] },
+    { name: 'no vectorizing step', edit: (t: string) => t.replace('  - sequence: { length: 64 }\n', ''), fragments: ['text needs the preprocess steps tokenize, vocabulary, and sequence'] },
+    { name: 'a model that ends on [steps, units]', edit: (t: string) => t.replace('    - globalMaxPooling1d: {}\n', ''), fragments: ['the model ends on [steps, units] per example'] },
+    { name: 'text steps on images', edit: (t: string) => t.replace(/data:\n(  .*\n)+/, 'data:\n  dataset: mnist\n'), fragments: ['tokenize prepares text; this spec reads images'] },
+  ];
+  it.each(cases)('exits 2 on $name, at the line, with no run folder', async ({ edit, fragments }) => {
+    const cwd = mkdtempSync(join(work, 'bad-'));
+    writeFileSync(join(cwd, 'bad.yaml'), edit(spec));
+    const r = await runner(['run', 'bad.yaml'], cwd);
+    expect(r.exitCode).toBe(2);
+    for (const f of fragments) expect(r.stderr).toContain(f);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(join(cwd, 'runs')) ? readdirSync(join(cwd, 'runs')) : []).toEqual([]);
+  });
+});
