@@ -233,12 +233,84 @@ function conv2DBackpropInputVia(stock: tf.KernelConfig) {
   };
 }
 
+/** Strides of a row-major shape, 0 where a dimension of size 1 broadcasts against `out`. */
+function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
+  const padded = [...Array<number>(out.length - shape.length).fill(1), ...shape];
+  const strides = new Array<number>(out.length).fill(0);
+  let stride = 1;
+  for (let d = out.length - 1; d >= 0; d--) {
+    strides[d] = padded[d] === 1 && out[d] !== 1 ? 0 : stride;
+    stride *= padded[d]!;
+  }
+  return strides;
+}
+
+/**
+ * Equal with broadcasting, in one pass over the heap: the gradient of a max (globalMaxPooling1d,
+ * a max reduction) compares [batch, steps, channels] with [batch, 1, channels], which tfjs's
+ * wasm kernel does element by element through a slow general path (about 35 ms for 600,000
+ * values). Inputs of one shape, or not float32, go to tfjs's kernel.
+ */
+function equalVia(stock: tf.KernelConfig) {
+  return function equal({ inputs, backend }: { inputs: { a: Info; b: Info }; backend: unknown }): Info {
+    const { a, b } = inputs;
+    const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+    if (same || a.dtype !== 'float32' || b.dtype !== 'float32') return (stock.kernelFunc as unknown as KernelFn)({ inputs, backend });
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const heap = backend as { makeOutput(shape: number[], dtype: 'bool'): Info; typedArrayFromHeap(t: Info): Float32Array };
+    const out = heap.makeOutput(shape, 'bool');
+    const [x, y, o] = [heap.typedArrayFromHeap(a), heap.typedArrayFromHeap(b), heap.typedArrayFromHeap(out) as unknown as Uint8Array];
+    const [sa, sb] = [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)];
+    const last = shape.length - 1;
+    const inner = shape[last] ?? 1;
+    const outer = o.length / inner;
+    const index = new Array<number>(last).fill(0);
+    for (let r = 0; r < outer; r++) {
+      let [ia, ib] = [0, 0];
+      for (let d = 0; d < last; d++) {
+        ia += index[d]! * sa[d]!;
+        ib += index[d]! * sb[d]!;
+      }
+      const [da, db, base] = [sa[last] ?? 0, sb[last] ?? 0, r * inner];
+      for (let k = 0; k < inner; k++) o[base + k] = x[ia + k * da] === y[ib + k * db] ? 1 : 0;
+      for (let d = last - 1; d >= 0 && ++index[d]! === shape[d]; d--) index[d] = 0;
+    }
+    return out;
+  };
+}
+
+/**
+ * GatherV2 on axis 0 (an embedding's lookup: rows of the table by token index), one row copy per
+ * index, where tfjs's wasm kernel copies value by value. Other axes, batch dimensions and dtypes
+ * go to tfjs's kernel. An index outside the table is an error, as on cpu.
+ */
+function gatherVia(stock: tf.KernelConfig) {
+  return function gather({ inputs, backend, attrs }: { inputs: { x: Info; indices: Info }; backend: unknown; attrs: { axis: number; batchDims: number } }): Info {
+    const { x, indices } = inputs;
+    if (attrs.axis !== 0 || attrs.batchDims !== 0 || x.dtype !== 'float32' || indices.dtype !== 'int32') {
+      return (stock.kernelFunc as unknown as KernelFn)({ inputs, backend, attrs: attrs as unknown as Record<string, unknown> });
+    }
+    const rows = x.shape[0]!;
+    const width = x.shape.slice(1).reduce((p, q) => p * q, 1);
+    const heap = backend as WasmHeap;
+    const out = heap.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32');
+    const [table, ids, o] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(indices) as unknown as Int32Array, heap.typedArrayFromHeap(out)];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id < 0 || id >= rows) throw new Error(`GatherV2: index ${id} is not in [0, ${rows - 1}]`);
+      o.set(table.subarray(id * width, (id + 1) * width), i * width);
+    }
+    return out;
+  };
+}
+
 let registered = false;
 
 /**
  * Registers the training kernels runner gives the wasm backend (once): Conv2DBackpropFilter and
- * UnsortedSegmentSum, which tfjs lacks, and in place of tfjs's own a Conv2DBackpropInput on XNNPACK and a MaxPoolGrad for
- * non-overlapping pools (tfjs's are kept for the cases they alone cover).
+ * UnsortedSegmentSum, which tfjs lacks, and in place of tfjs's own a Conv2DBackpropInput on
+ * XNNPACK, a one-pass MaxPoolGrad, a broadcasting Equal and an axis-0 GatherV2 (tfjs's are kept
+ * for the cases they alone cover).
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
@@ -246,7 +318,7 @@ export function registerWasmTrainingKernels(): void {
   for (const [name, kernel] of [['Conv2DBackpropFilter', conv2DBackpropFilter], ['UnsortedSegmentSum', unsortedSegmentSum]] as const) {
     if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernel as unknown as tf.KernelFunc });
   }
-  for (const [name, via] of [['Conv2DBackpropInput', conv2DBackpropInputVia], ['MaxPoolGrad', maxPoolGradVia]] as const) {
+  for (const [name, via] of [['Conv2DBackpropInput', conv2DBackpropInputVia], ['MaxPoolGrad', maxPoolGradVia], ['Equal', equalVia], ['GatherV2', gatherVia]] as const) {
     const stock = tf.getKernel(name, 'wasm');
     if (!stock) continue;
     tf.unregisterKernel(name, 'wasm');

@@ -102,6 +102,29 @@ describe('Conv2DBackpropFilter on wasm', () => {
     await tf.setBackend('wasm');
   });
 
+  it('Equal with broadcasting and GatherV2 on axis 0 match cpu exactly', async () => {
+    // Ties on purpose: a max's gradient compares values with their maximum.
+    const a = values(2 * 5 * 3, 4).map((v) => Math.round(v * 2));
+    const b = values(2 * 3, 6).map((v) => Math.round(v * 2));
+    const table = values(7 * 3, 8);
+    const ids = [6, 0, 2, 2, 5, 1];
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor3d(a, [2, 5, 3]);
+        return [
+          tf.equal(x, tf.tensor3d(b, [2, 1, 3])), tf.equal(tf.tensor1d(b.slice(0, 3)), x), tf.equal(x, tf.scalar(a[4]!)),
+          tf.gather(tf.tensor2d(table, [7, 3]), tf.tensor2d(ids, [2, 3], 'int32')),
+        ].map((t) => Array.from(t.dataSync()));
+      });
+    };
+    const want = await run('cpu');
+    expect(await run('wasm')).toEqual(want);
+    expect(want[0]!.some((v) => v === 1)).toBe(true);
+    await tf.setBackend('wasm');
+    expect(() => tf.gather(tf.tensor2d(table, [7, 3]), tf.tensor1d([7], 'int32')).dataSync()).toThrow(/index 7 is not in \[0, 6\]/);
+  });
+
   it('lets tf.grad differentiate a convolution with respect to its input and its filter', async () => {
     const run = async (backend: string) => {
       await tf.setBackend(backend);
