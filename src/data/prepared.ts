@@ -44,6 +44,8 @@ export interface Split {
   readonly x: Features;
   readonly y: Float32Array;
   readonly count: number;
+  /** Each example's group, where the data has one (the corpus group of a text message): evaluate scores each group apart. */
+  readonly groups?: readonly string[];
 }
 
 /** Everything `normalize` returns. */

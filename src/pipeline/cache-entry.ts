@@ -5,7 +5,7 @@ import type { Features } from '../data/features.js';
 import type { DataFingerprint, Prepared, Split } from '../data/prepared.js';
 
 /** Bumped whenever the entry layout or what load/normalize compute changes. */
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
 
 /** What a cache entry gives back in place of running load and normalize (preprocess.json is prepared.fitted). */
 export interface DataCacheHit {
@@ -19,7 +19,7 @@ export interface DataCacheHit {
 const entryDir = (cacheDir: string, key: string) => join(cacheDir, 'stages', key);
 
 type ArrayRef = { offset: number; length: number; type: 'u8' | 'f32' };
-interface SplitMeta { count: number; size: number; x: ArrayRef; lut?: ArrayRef; perFeature?: boolean; y: ArrayRef }
+interface SplitMeta { count: number; size: number; x: ArrayRef; lut?: ArrayRef; perFeature?: boolean; y: ArrayRef; groups?: readonly string[] }
 interface Meta {
   format: number; bytes: number; sha256: string;
   splits: Record<'train' | 'val' | 'test', SplitMeta>;
@@ -42,8 +42,9 @@ export function writeCacheEntry(cacheDir: string, key: string, hit: DataCacheHit
   };
   const split = (s: Split): SplitMeta => {
     const x = s.x;
-    if ('values' in x) return { count: s.count, size: x.size, x: add(x.values), y: add(s.y) };
-    return { count: s.count, size: x.size, x: add(x.bytes), lut: add(x.lut), perFeature: x.perFeature, y: add(s.y) };
+    const groups = s.groups ? { groups: s.groups } : {};
+    if ('values' in x) return { count: s.count, size: x.size, x: add(x.values), y: add(s.y), ...groups };
+    return { count: s.count, size: x.size, x: add(x.bytes), lut: add(x.lut), perFeature: x.perFeature, y: add(s.y), ...groups };
   };
   const { train, val, test, ...shapes } = hit.prepared;
   const splits = { train: split(train), val: split(val), test: split(test) };
@@ -87,7 +88,7 @@ export function readCacheEntry(cacheDir: string, key: string, damaged: (why: str
     const view = (r: ArrayRef) => (r.type === 'f32' ? new Float32Array(bytes.buffer, r.offset, r.length) : new Uint8Array(bytes.buffer, r.offset, r.length));
     const split = (m: SplitMeta): Split => {
       const x: Features = m.lut ? { bytes: view(m.x) as Uint8Array, size: m.size, lut: view(m.lut) as Float32Array, perFeature: m.perFeature ?? false } : { values: view(m.x) as Float32Array, size: m.size };
-      return { x, y: view(m.y) as Float32Array, count: m.count };
+      return { x, y: view(m.y) as Float32Array, count: m.count, ...(m.groups ? { groups: m.groups } : {}) };
     };
     const prepared: Prepared = { ...meta.shapes, train: split(meta.splits.train), val: split(meta.splits.val), test: split(meta.splits.test) };
     return { prepared, data: meta.data, warnings: meta.warnings };

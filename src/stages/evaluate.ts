@@ -54,6 +54,18 @@ export function regressionScores(truth: Float32Array, predicted: Float32Array): 
   return { mse: se / n, mae: ae / n, r2: total > 0 ? 1 - se / total : 0 };
 }
 
+/** Accuracy within each group of the test split (a corpus's groups: hard-ham-1, say), groups sorted by name. */
+export function groupAccuracy(truth: ArrayLike<number>, predicted: ArrayLike<number>, groups: readonly string[]): Record<string, { examples: number; accuracy: number }> {
+  const tally = new Map<string, { examples: number; right: number }>();
+  groups.forEach((g, i) => {
+    const t = tally.get(g) ?? { examples: 0, right: 0 };
+    t.examples++;
+    if (truth[i] === predicted[i]) t.right++;
+    tally.set(g, t);
+  });
+  return Object.fromEntries([...tally].sort(([a], [b]) => (a < b ? -1 : 1)).map(([g, t]) => [g, { examples: t.examples, accuracy: t.right / t.examples }]));
+}
+
 /** Scores the trained model on the test split and writes summary.json. */
 export const evaluate: RunnerStage<'evaluate', 'fit' | 'normalize'> = {
   name: 'evaluate',
@@ -63,7 +75,7 @@ export const evaluate: RunnerStage<'evaluate', 'fit' | 'normalize'> = {
     const { test, inputShape, targetShape, numClasses, classNames } = data;
     if (test.count === 0) throw new Error('the test split is empty');
     const wantsMatrix = data.task === 'classification' && (metrics.includes('confusionMatrix') || metrics.includes('perClass'));
-    const predicted = wantsMatrix ? new Int32Array(test.count) : undefined;
+    const predicted = wantsMatrix || (data.task === 'classification' && test.groups) ? new Int32Array(test.count) : undefined;
     const values = data.task === 'regression' ? new Float32Array(test.count) : undefined;
     const [loss, ...compiled] = await evaluateSplit(model, test, inputShape, targetShape, batchSize, { classes: predicted, values });
     // Ctrl-C during scoring: no summary.json, and the run is interrupted (resume scores it).
@@ -76,7 +88,8 @@ export const evaluate: RunnerStage<'evaluate', 'fit' | 'normalize'> = {
       if (name !== 'accuracy' || metrics.includes('accuracy')) summary[name] = compiled[i];
     });
     if (values) Object.assign(summary, regressionScores(test.y, values));
-    if (predicted) {
+    if (predicted && test.groups) summary['groups'] = groupAccuracy(trueLabels(test, data.oneHot, numClasses), predicted, test.groups);
+    if (predicted && wantsMatrix) {
       const matrix = confusionMatrix(trueLabels(test, data.oneHot, numClasses), predicted, numClasses);
       if (metrics.includes('confusionMatrix')) summary['confusionMatrix'] = { labels: classNames, rows: 'true class', columns: 'predicted class', matrix };
       if (metrics.includes('perClass')) {

@@ -25,9 +25,15 @@ describe('a text run (SpamAssassin, embedding and conv1d on wasm)', () => {
   it('trains, evaluates and records the corpus and its splits', () => {
     const metrics = readJsonl(join(dir, 'metrics.jsonl'));
     expect(metrics).toHaveLength(4);
-    const summary = readJson(join(dir, 'summary.json')) as { accuracy: number; examples: number };
+    const summary = readJson(join(dir, 'summary.json')) as { accuracy: number; examples: number; groups: Record<string, { examples: number; accuracy: number }> };
     // Spam is about a third of the corpus: a model that learned nothing would score about 0.67.
     expect(summary.accuracy).toBeGreaterThan(0.8);
+    // Accuracy per corpus group (hard-ham-1 is the hard slice), over the same 100 test messages.
+    const groups = Object.entries(summary.groups);
+    expect(groups.map(([g]) => g).every((g) => ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'].includes(g))).toBe(true);
+    expect(groups.reduce((n, [, g]) => n + g.examples, 0)).toBe(100);
+    const right = groups.reduce((n, [, g]) => n + g.accuracy * g.examples, 0);
+    expect(right / 100).toBeCloseTo(summary.accuracy, 6);
     const run = readJson(join(dir, 'run.json')) as { data: { dataset: string; counts: Record<string, number>; available: Record<string, number> } };
     expect(run.data.dataset).toBe('spam-assassin');
     expect(run.data.counts).toEqual({ train: 480, validation: 120, test: 100 });
@@ -41,6 +47,15 @@ describe('a text run (SpamAssassin, embedding and conv1d on wasm)', () => {
     expect(lines.length).toBeGreaterThan(100);
     expect(lines.length).toBeLessThanOrEqual(2000);
     expect(pre.inputShape).toEqual([64]);
+  });
+
+  it('takes load and normalize from the stage cache the next time, vocabulary and groups included', async () => {
+    const r = await execa('node', [BIN, 'run', 'text.yaml', '--out', 'runs-c'], { cwd: work, reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const third = runDirOf(r.stdout, work);
+    expect((readJson(join(third, 'run.json')) as { cached: string[] }).cached).toEqual(['load', 'normalize']);
+    expect(readFileSync(join(third, 'vocabulary.txt'), 'utf8')).toBe(readFileSync(join(dir, 'vocabulary.txt'), 'utf8'));
+    expect((readJson(join(third, 'summary.json')) as { groups: unknown }).groups).toEqual((readJson(join(dir, 'summary.json')) as { groups: unknown }).groups);
   });
 
   it('is bitwise the same run twice', () => {

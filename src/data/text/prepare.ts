@@ -48,7 +48,7 @@ export function prepareText(data: TextLoad, spec: ExperimentSpec, log: DataLog):
   const make = (rows: TextRows): Split => {
     const y = new Float32Array(rows.labels.length * (oneHot ? classes : 1));
     rows.labels.forEach((label, i) => { if (oneHot) y[i * classes + label] = 1; else y[i] = label; });
-    return { x: vectorize(fitted, rows.texts), y, count: rows.texts.length };
+    return { x: vectorize(fitted, rows.texts), y, count: rows.texts.length, groups: rows.groups };
   };
   log.info(`vocabulary: ${vocabulary.length} tokens of the training split's ${trainTokens.reduce((n, doc) => n + doc.length, 0)} token occurrences`);
   const inputShape = [sequence ? sequence.length : size];
