@@ -1,5 +1,6 @@
+import { registerMissingGradients } from '../backend/gradients.js';
 import * as tf from '../backend/tf.js';
-import { kindOf, type Initializer, type LayerSpec, type Regularizer } from '../spec/types.js';
+import { kindOf, type Initializer, type LayerSpec, type Regularizer, type RnnArgs, type RnnLayerSpec } from '../spec/types.js';
 
 /** A layer's initializer, seeded so that the same spec and seed give the same weights. */
 type TfInitializer = ReturnType<typeof tf.initializers.zeros>;
@@ -19,11 +20,30 @@ function initializer(name: Initializer, seed: number): TfInitializer {
     case 'randomUniform': return init.randomUniform({ seed });
     case 'randomNormal': return init.randomNormal({ seed });
     case 'truncatedNormal': return init.truncatedNormal({ seed });
+    case 'orthogonal': return init.orthogonal({ seed });
   }
 }
 
 function regularizer(r: Regularizer | undefined): TfRegularizer | undefined {
   return r ? tf.regularizers.l1l2({ l1: r.l1 ?? 0, l2: r.l2 ?? 0 }) : undefined;
+}
+
+/** A recurrent layer, seeded like the others (kernel, recurrent kernel and bias each their own seed). */
+function recurrentLayer(spec: RnnLayerSpec, seed: number, base: object): tf.layers.Layer {
+  const kind = kindOf(spec);
+  const a = (spec as Record<string, RnnArgs>)[kind]!;
+  const args = {
+    ...base, units: a.units, activation: a.activation, useBias: a.useBias, returnSequences: a.returnSequences, name: a.name,
+    kernelInitializer: initializer(a.kernelInitializer, seed),
+    recurrentInitializer: initializer(a.recurrentInitializer, seed + 2),
+    biasInitializer: initializer(a.biasInitializer, seed + 1),
+    kernelRegularizer: regularizer(a.kernelRegularizer),
+    recurrentRegularizer: regularizer(a.recurrentRegularizer),
+    biasRegularizer: regularizer(a.biasRegularizer),
+  };
+  if (kind === 'lstm') return tf.layers.lstm({ ...args, recurrentActivation: a.recurrentActivation });
+  if (kind === 'gru') return tf.layers.gru({ ...args, recurrentActivation: a.recurrentActivation });
+  return tf.layers.simpleRNN(args);
 }
 
 /** What layers learn from the data: the vocabulary's size (an embedding's default inputDim). */
@@ -87,6 +107,18 @@ function createLayer(spec: LayerSpec, index: number, seed: number, inputShape: n
     case 'maxPooling1d': return tf.layers.maxPooling1d({ ...base, ...(spec as Extract<LayerSpec, { maxPooling1d: unknown }>).maxPooling1d });
     case 'averagePooling1d': return tf.layers.averagePooling1d({ ...base, ...(spec as Extract<LayerSpec, { averagePooling1d: unknown }>).averagePooling1d });
     case 'globalMaxPooling1d': return tf.layers.globalMaxPooling1d({ ...base, ...(spec as Extract<LayerSpec, { globalMaxPooling1d: unknown }>).globalMaxPooling1d });
+    case 'lstm':
+    case 'gru':
+    case 'simpleRNN': return recurrentLayer(spec as RnnLayerSpec, layerSeed, base);
+    case 'bidirectional': {
+      const a = (spec as Extract<LayerSpec, { bidirectional: unknown }>).bidirectional;
+      return tf.layers.bidirectional({ ...base, layer: recurrentLayer(a.layer, layerSeed, {}) as Parameters<typeof tf.layers.bidirectional>[0]['layer'], mergeMode: a.mergeMode, name: a.name });
+    }
+    case 'spatialDropout1d': {
+      const a = (spec as Extract<LayerSpec, { spatialDropout1d: unknown }>).spatialDropout1d;
+      return tf.layers.spatialDropout1d({ ...(inputShape ? { inputShape } : {}), rate: a.rate, ...(a.name ? { name: a.name } : {}) });
+    }
+    case 'masking': return tf.layers.masking({ ...base, ...(spec as Extract<LayerSpec, { masking: unknown }>).masking });
     case 'globalAveragePooling1d': return tf.layers.globalAveragePooling1d({ ...base, ...(spec as Extract<LayerSpec, { globalAveragePooling1d: unknown }>).globalAveragePooling1d });
   }
   throw new Error(`unknown layer type '${kindOf(spec)}'`);
@@ -94,6 +126,7 @@ function createLayer(spec: LayerSpec, index: number, seed: number, inputShape: n
 
 /** Builds the model the spec's layer list describes, for examples of the given shape. */
 export function createModel(layers: readonly LayerSpec[], inputShape: readonly number[], seed: number, facts: DataFacts = {}): tf.Sequential {
+  registerMissingGradients();
   const model = tf.sequential();
   layers.forEach((l, i) => model.add(createLayer(l, i, seed, i === 0 ? [...inputShape] : undefined, facts)));
   return model;

@@ -3,7 +3,13 @@ import { kindOf, TEXT_STEPS, type ExperimentSpec } from './types.js';
 type At = (path: (string | number)[], message: string) => void;
 
 /** Layers that take [steps, channels] per example (what an embedding gives). */
-const SEQUENCE_LAYERS = new Set(['conv1d', 'maxPooling1d', 'averagePooling1d', 'globalMaxPooling1d', 'globalAveragePooling1d']);
+const SEQUENCE_LAYERS = new Set(['conv1d', 'maxPooling1d', 'averagePooling1d', 'globalMaxPooling1d', 'globalAveragePooling1d', 'spatialDropout1d', 'lstm', 'gru', 'simpleRNN', 'bidirectional']);
+/** Whether a recurrent layer (or the one bidirectional wraps) outputs every step. */
+const everyStep = (layer: object): boolean => {
+  const [kind, args] = Object.entries(layer)[0] as [string, { returnSequences?: boolean; layer?: object }];
+  return kind === 'bidirectional' ? everyStep(args.layer!) : args.returnSequences === true;
+};
+const RECURRENT = new Set(['lstm', 'gru', 'simpleRNN', 'bidirectional']);
 /** Layers that only read images. */
 const IMAGE_ONLY = new Set(['conv2d', 'maxPooling2d', 'averagePooling2d', 'globalAveragePooling2d', 'reshape']);
 /** Text-only preprocess steps and layers, refused on other data. */
@@ -52,8 +58,8 @@ export function textRules(spec: ExperimentSpec, at: At): void {
       }
       rank = 2;
     } else if (SEQUENCE_LAYERS.has(kind)) {
-      if (rank !== 2) at(path, `${kind} needs [steps, channels] inputs (an embedding before it); here each example is a flat vector`);
-      if ((kind as string).startsWith('global')) rank = 1;
+      if (rank !== 2) at(path, `${kind} needs [steps, channels] inputs (an embedding before it, or a recurrent layer with returnSequences: true); here each example is a flat vector`);
+      if ((kind as string).startsWith('global') || (RECURRENT.has(kind) && !everyStep(layer))) rank = 1;
     } else if (kind === 'flatten') {
       rank = 1;
     }

@@ -4,7 +4,7 @@ export type Activation =
 
 export type Initializer =
   | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'leCunUniform' | 'leCunNormal'
-  | 'randomUniform' | 'randomNormal' | 'truncatedNormal' | 'zeros' | 'ones';
+  | 'randomUniform' | 'randomNormal' | 'truncatedNormal' | 'zeros' | 'ones' | 'orthogonal';
 
 export interface Regularizer { l1?: number; l2?: number }
 
@@ -117,6 +117,23 @@ export interface Conv1DArgs extends WeightedLayerArgs {
 
 export interface Pool1DArgs { poolSize: number; strides?: number; padding: 'valid' | 'same'; name?: string }
 
+export interface RnnArgs {
+  units: number;
+  activation: Activation;
+  recurrentActivation?: Activation;
+  useBias: boolean;
+  returnSequences: boolean;
+  kernelInitializer: Initializer;
+  recurrentInitializer: Initializer;
+  biasInitializer: Initializer;
+  kernelRegularizer?: Regularizer;
+  recurrentRegularizer?: Regularizer;
+  biasRegularizer?: Regularizer;
+  name?: string;
+}
+
+export type RnnLayerSpec = { lstm: RnnArgs } | { gru: RnnArgs } | { simpleRNN: RnnArgs };
+
 export interface EmbeddingArgs { inputDim?: number; outputDim: number; embeddingsInitializer: Initializer; embeddingsRegularizer?: Regularizer; name?: string }
 
 export type LayerSpec =
@@ -135,7 +152,11 @@ export type LayerSpec =
   | { maxPooling1d: Pool1DArgs }
   | { averagePooling1d: Pool1DArgs }
   | { globalMaxPooling1d: { name?: string } }
-  | { globalAveragePooling1d: { name?: string } };
+  | { globalAveragePooling1d: { name?: string } }
+  | RnnLayerSpec
+  | { bidirectional: { layer: RnnLayerSpec; mergeMode: 'concat' | 'sum' | 'mul' | 'ave'; name?: string } }
+  | { spatialDropout1d: { rate: number; name?: string } }
+  | { masking: { maskValue: number; name?: string } };
 
 export type OptimizerSpec =
   | { sgd: { learningRate: number; momentum: number; nesterov: boolean } }

@@ -29,6 +29,7 @@ const LAYERS: { name: string; layers: LayerSpec[] }[] = [
 const conv1d = { ...weighted, filters: 3, kernelSize: 3, strides: 1, padding: 'valid' } as const;
 const embedding = { embedding: { inputDim: 12, outputDim: 4, embeddingsInitializer: 'randomUniform' } } as const;
 const pool1d = { poolSize: 2, padding: 'valid' } as const;
+const rnn = { units: 3, activation: 'tanh', useBias: true, returnSequences: false, kernelInitializer: 'glorotUniform', recurrentInitializer: 'orthogonal', biasInitializer: 'zeros' } as const;
 
 /** Layers on token sequences (10 indices of a 12-entry vocabulary, repeats included): the embedding's gradient is a segment sum. */
 const SEQUENCE_LAYERS: { name: string; layers: LayerSpec[] }[] = [
@@ -36,6 +37,9 @@ const SEQUENCE_LAYERS: { name: string; layers: LayerSpec[] }[] = [
   { name: 'conv1d and globalMaxPooling1d', layers: [embedding, { conv1d }, { globalMaxPooling1d: {} }] },
   { name: 'conv1d (same, stride 2) and maxPooling1d', layers: [embedding, { conv1d: { ...conv1d, padding: 'same', strides: 2 } }, { maxPooling1d: pool1d }, { flatten: {} }] },
   { name: 'averagePooling1d', layers: [embedding, { averagePooling1d: { ...pool1d, strides: 1 } }, { flatten: {} }] },
+  { name: 'lstm', layers: [embedding, { lstm: { ...rnn, recurrentActivation: 'hardSigmoid' } }] },
+  { name: 'gru (every step) and spatialDropout1d', layers: [embedding, { spatialDropout1d: { rate: 0.3 } }, { gru: { ...rnn, recurrentActivation: 'sigmoid', returnSequences: true } }, { globalMaxPooling1d: {} }] },
+  { name: 'bidirectional simpleRNN, masking', layers: [embedding, { masking: { maskValue: 0 } }, { bidirectional: { layer: { simpleRNN: rnn }, mergeMode: 'concat' } }] },
 ];
 
 /** Gradients of a loss with respect to every weight and (for images) to the input, on one backend. */

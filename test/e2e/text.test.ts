@@ -93,6 +93,7 @@ describe('bad text specs', () => {
     { name: 'a sequence length of 0', edit: (t: string) => t.replace('length: 64', 'length: 0'), fragments: ['preprocess[2].sequence.length (line 13', 'expected an integer >= 1, got 0'] },
     { name: 'no vectorizing step', edit: (t: string) => t.replace('  - sequence: { length: 64 }\n', ''), fragments: ['text needs the preprocess steps tokenize, vocabulary, and sequence'] },
     { name: 'a model that ends on [steps, units]', edit: (t: string) => t.replace('    - globalMaxPooling1d: {}\n', ''), fragments: ['the model ends on [steps, units] per example'] },
+    { name: 'a conv1d after a GRU that outputs its last step only', edit: (t: string) => t.replace('    - conv1d:', '    - gru: { units: 4 }\n    - conv1d:'), fragments: ['model.layers[2].conv1d (line 18', 'or a recurrent layer with returnSequences: true'] },
     { name: 'text steps on images', edit: (t: string) => t.replace(/data:\n(  .*\n)+/, 'data:\n  dataset: mnist\n'), fragments: ['tokenize prepares text; this spec reads images'] },
   ];
   it.each(cases)('exits 2 on $name, at the line, with no run folder', async ({ edit, fragments }) => {
