@@ -24,7 +24,8 @@ export interface TableLoad {
 export interface TextRows {
   readonly texts: readonly string[];
   readonly labels: readonly number[];
-  readonly groups: readonly string[];
+  /** The corpus's groups; absent for text read from a file. */
+  readonly groups?: readonly string[];
 }
 
 /** What `load` returns for a text corpus. */

@@ -27,7 +27,7 @@ export function textRules(spec: ExperimentSpec, at: At): void {
     const kind = kindOf(step);
     if ('oneHot' in step && !step.oneHot.columns) return;
     if (!TEXT_ONLY_STEPS.has(kind)) {
-      at(['preprocess', i, kind], `${kind} works on numbers; this spec reads text (data.dataset: ${spec.data.dataset}): use tokenize, vocabulary, then sequence or bagOfWords`);
+      at(['preprocess', i, kind], `${kind} works on numbers; this spec reads text: use tokenize, vocabulary, then sequence or bagOfWords`);
       return;
     }
     const want = ['tokenize', 'vocabulary', 'sequence|bagOfWords'][order.length];

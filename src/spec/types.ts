@@ -56,13 +56,33 @@ export interface TextDataSpec {
   testLimit?: number;
 }
 
-export type DataSpec = ImageDataSpec | TableDataSpec | TextDataSpec;
+/** Documents in a CSV, JSON or JSON Lines file: text columns and a target of class labels. */
+export interface TextFileDataSpec {
+  format: 'csv' | 'json' | 'jsonl';
+  dataset?: undefined;
+  path: string;
+  testPath?: string;
+  text: string | string[];
+  target: string;
+  missing: 'error' | 'drop';
+  naValues?: string[];
+  /** Used as 0.2 when there is no testPath. */
+  testSplit?: number;
+  validationSplit: number;
+  trainLimit?: number;
+  testLimit?: number;
+}
 
-/** True when the spec's data is a table (data.format). */
-export const isTable = (data: DataSpec): data is TableDataSpec => data.format !== undefined;
+export type DataSpec = ImageDataSpec | TableDataSpec | TextDataSpec | TextFileDataSpec;
 
-/** True when the spec's data is a text corpus. */
-export const isText = (data: DataSpec): data is TextDataSpec => data.dataset === 'spam-assassin';
+/** True when the spec's data is text in a file (data.format and data.text). */
+export const isTextFile = (data: DataSpec): data is TextFileDataSpec => data.format !== undefined && 'text' in data;
+
+/** True when the spec's data is a table (data.format, no data.text). */
+export const isTable = (data: DataSpec): data is TableDataSpec => data.format !== undefined && !('text' in data);
+
+/** True when the spec's data is text: the corpus, or text in a file. */
+export const isText = (data: DataSpec): data is TextDataSpec | TextFileDataSpec => data.dataset === 'spam-assassin' || isTextFile(data);
 
 /** Preprocess steps that read text. */
 export const TEXT_STEPS = ['tokenize', 'vocabulary', 'sequence', 'bagOfWords'] as const;

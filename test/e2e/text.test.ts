@@ -106,3 +106,73 @@ describe('bad text specs', () => {
     expect(existsSync(join(cwd, 'runs')) ? readdirSync(join(cwd, 'runs')) : []).toEqual([]);
   });
 });
+
+describe('text in a file (JSON Lines and CSV)', () => {
+  // Reviews whose label follows their words: 'good' from one word list, 'bad' from another, with shared filler.
+  const lists = { good: ['great', 'lovely', 'superb', 'enjoyed', 'excellent'], bad: ['awful', 'boring', 'dull', 'hated', 'terrible'] };
+  const filler = ['the', 'film', 'was', 'and', 'plot', 'actors', 'it', 'really'];
+  let s = 11;
+  const next = () => (s = (s * 16807) % 2147483647) / 2147483647;
+  const pickFrom = (xs: readonly string[]) => xs[Math.floor(next() * xs.length)]!;
+  const rows = Array.from({ length: 400 }, (_, i) => {
+    const label = i % 2 ? 'good' : 'bad';
+    const words = Array.from({ length: 8 }, (_, k) => (k % 3 === 0 ? pickFrom(lists[label]) : pickFrom(filler)));
+    return { review: words.join(' '), title: `Review ${i}`, label };
+  });
+  const fileSpec = (data: string) => `name: reviews
+seed: 1
+backend: wasm
+data:
+${data}
+preprocess:
+  - tokenize: {}
+  - vocabulary: { maxTokens: 100 }
+  - bagOfWords: { mode: binary }
+model:
+  layers:
+    - dense: { units: 8, activation: relu }
+    - dense: { units: 2, activation: softmax }
+compile:
+  loss: sparseCategoricalCrossentropy
+  optimizer:
+    adam: { learningRate: 0.05 }
+  metrics: [accuracy]
+train:
+  epochs: 5
+  batchSize: 32
+`;
+  const jsonl = '  format: jsonl\n  path: reviews.jsonl\n  text: [title, review]\n  target: label\n  validationSplit: 0.1\n';
+
+  it('trains on a JSON Lines file, and predicts the rows of a CSV with the same columns', async () => {
+    const cwd = mkdtempSync(join(work, 'files-'));
+    writeFileSync(join(cwd, 'reviews.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    writeFileSync(join(cwd, 'reviews.yaml'), fileSpec(jsonl));
+    const r = await runner(['run', 'reviews.yaml'], cwd);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const run = runDirOf(r.stdout, cwd);
+    expect((readJson(join(run, 'summary.json')) as { accuracy: number }).accuracy).toBeGreaterThan(0.9);
+    expect((readJson(join(run, 'run.json')) as { data: { counts: Record<string, number> } }).data.counts).toEqual({ train: 288, validation: 32, test: 80 });
+    expect((readJson(join(run, 'preprocess.json')) as { classNames: string[]; text: { columns: string[] } })).toMatchObject({ classNames: ['bad', 'good'], text: { columns: ['title', 'review'] } });
+    writeFileSync(join(cwd, 'new.csv'), 'title,review,label\nA,"superb and lovely, really enjoyed it",good\nB,"dull, boring, terrible plot",bad\n');
+    const p = await runner(['predict', run, 'new.csv', '--json'], cwd);
+    expect(p.exitCode, p.stderr).toBe(0);
+    const ps = JSON.parse(p.stdout) as { input: string; actual?: string; top: { class: string }[] }[];
+    expect(ps.map((x) => [x.input, x.actual, x.top[0]!.class])).toEqual([['new.csv line 2', 'good', 'good'], ['new.csv line 3', 'bad', 'bad']]);
+  });
+
+  const bad = [
+    { name: 'a text column holding numbers', file: 'reviews.jsonl', body: () => rows.map((r, i) => JSON.stringify(i === 5 ? { ...r, review: 42 } : r)).join('\n'), data: jsonl, fragments: ["reviews.jsonl line 6, column 'review': 42 is a number, not text"] },
+    { name: 'a misspelled text column', file: 'reviews.jsonl', body: () => rows.map((r) => JSON.stringify(r)).join('\n'), data: jsonl.replace('[title, review]', '[title, reveiw]'), fragments: ['data.text[1] (line 7', "has no column 'reveiw'; did you mean 'review'?"] },
+    { name: 'a CSV that is not UTF-8', file: 'reviews.csv', body: () => Buffer.concat([Buffer.from('review,label\nfine,good\n'), Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from(',bad\n')]), data: '  format: csv\n  path: reviews.csv\n  text: review\n  target: label\n', fragments: ['reviews.csv line 3: bytes that are not UTF-8 text'] },
+  ];
+  it.each(bad)('exits 2 on $name, before any run folder', async ({ file, body, data, fragments }) => {
+    const cwd = mkdtempSync(join(work, 'bad-file-'));
+    writeFileSync(join(cwd, file), body());
+    writeFileSync(join(cwd, 'reviews.yaml'), fileSpec(data));
+    const r = await runner(['run', 'reviews.yaml'], cwd);
+    expect(r.exitCode).toBe(2);
+    for (const f of fragments) expect(r.stderr).toContain(f);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(join(cwd, 'runs'))).toBe(false);
+  });
+});

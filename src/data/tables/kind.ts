@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RunnerError, SpecError } from '../../core/errors.js';
 import { parseKeyPath } from '../../spec/overrides.js';
-import type { DataSpec, TableDataSpec } from '../../spec/types.js';
+import { isTable, type DataSpec, type TableDataSpec } from '../../spec/types.js';
 import type { DataKind } from '../kind.js';
 import { loadTable } from './load.js';
 import { prepareTable } from './prepare.js';
@@ -11,7 +11,7 @@ const pick = ({ size, mtimeMs }: { size: number; mtimeMs: number }) => ({ size, 
 
 /** Tables in CSV or JSON files: feature columns and a target, encoded by columns fitted on the training rows. */
 export const tables: DataKind<TableDataSpec> = {
-  owns: (data: DataSpec): data is TableDataSpec => data.format !== undefined,
+  owns: (data: DataSpec): data is TableDataSpec => isTable(data),
 
   /**
    * A table spec is checked against the table itself: columns it names (did-you-mean, at the key's

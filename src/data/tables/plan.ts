@@ -5,7 +5,7 @@ import { didYouMean } from '../../core/suggest.js';
 import { quotedPrefix } from '../../core/text.js';
 import type { KeyProblem } from '../../spec/locate.js';
 import { outputUnitsProblem } from '../../spec/rules.js';
-import { DEFAULT_NA, isMissing, labelOf, notANumber, numberOf, overflows, rowWhere, TableReader, type Table } from './table.js';
+import { DEFAULT_NA, isMissing, labelOf, notANumber, numberOf, overflows, rowWhere, TableReader, type Table, type TableFormat } from './table.js';
 
 /** One input column and how it becomes numbers: as is (numeric) or one indicator per value (categorical). */
 export interface FeatureColumn { readonly name: string; readonly kind: 'numeric' | 'categorical' }
@@ -49,6 +49,11 @@ export class Tables {
 
   constructor(limits: Limits = limitsFrom()) {
     this.reader = new TableReader(limits);
+  }
+
+  /** One table file, read and parsed once per session (text files use it too). */
+  read(file: string, format: TableFormat, key: string): Table {
+    return this.reader.read(file, format, key);
   }
 
   /** Reads the spec's table file(s) and checks every column it names and every value it will use. */

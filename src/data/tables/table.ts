@@ -17,12 +17,15 @@ export interface Table {
   readonly rows: readonly (readonly Cell[])[];
   /** Where row `i` is in the file, for messages: 'line 18' (CSV) or 'record 17' (JSON). */
   readonly lines: readonly number[];
-  readonly format: 'csv' | 'json';
+  readonly format: TableFormat;
   readonly sha256: string;
 }
 
+/** The file formats tables and text files are read from: CSV, a JSON array of records, or JSON Lines (one record a line). */
+export type TableFormat = 'csv' | 'json' | 'jsonl';
+
 /** Where row `i` of a table is, in the words a person can look up in the file. */
-export const rowWhere = (t: Table, i: number): string => (t.format === 'csv' ? `line ${t.lines[i]}` : `record ${t.lines[i]}`);
+export const rowWhere = (t: Table, i: number): string => (t.format === 'json' ? `record ${t.lines[i]}` : `line ${t.lines[i]}`);
 
 /** Cell texts that mean "missing", as pandas reads them by default. */
 export const DEFAULT_NA = ['', 'NA', 'N/A', 'n/a', 'NaN', 'nan', 'null', 'NULL', '#N/A', 'None'];
@@ -64,7 +67,7 @@ export class TableReader {
 
   constructor(private readonly limits: Limits) {}
 
-  read(file: string, format: 'csv' | 'json', key: string): Table {
+  read(file: string, format: TableFormat, key: string): Table {
     const { mtimeMs, size } = checkReadable(file, `${key}: table file`, this.limits);
     const id = `${format}:${file}:${mtimeMs}:${size}`;
     let table = this.tables.get(id);
@@ -74,27 +77,50 @@ export class TableReader {
 }
 
 /** Reads a CSV or JSON table (a regular file within the limits); throws a RunnerError (exit 2) naming the file and line when it is malformed. */
-export function readTable(file: string, format: 'csv' | 'json', key: string, limits: Limits): Table {
+export function readTable(file: string, format: TableFormat, key: string, limits: Limits): Table {
   checkReadable(file, `${key}: table file`, limits);
   return parseTableFile(file, format, key);
 }
 
 /** Reads and parses a table file already checked by checkReadable. */
-function parseTableFile(file: string, format: 'csv' | 'json', key: string): Table {
+function parseTableFile(file: string, format: TableFormat, key: string): Table {
   const bytes = readFileSync(file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const text = bytes.toString('utf8');
   // Messages name the file as the person would type it from here.
   const shown = relative(process.cwd(), file) || file;
   let table: Table;
   try {
-    table = format === 'csv' ? parseCsv(shown, text, sha256) : parseJson(shown, text, sha256);
+    const text = utf8(shown, bytes);
+    table = format === 'csv' ? parseCsv(shown, text, sha256) : format === 'json' ? parseJson(shown, text, sha256) : parseJsonLines(shown, text, sha256);
   } catch (err) {
     if (!(err instanceof RunnerError)) throw err;
     throw new RunnerError(err.message, err.exitCode, [...err.details, `(the table ${key} names)`]);
   }
   if (table.rows.length === 0) throw new RunnerError(`${shown} has no rows`, 2, [`(the table ${key} names)`]);
   return table;
+}
+
+/** The file's text; bytes that are not UTF-8 are an error naming the line they are on (a Latin-1 export, say). */
+function utf8(file: string, bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Find the first bad byte: decode growing prefixes of lines until one fails.
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 0x0a) {
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, i));
+        } catch {
+          break;
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    throw new RunnerError(`${file} line ${line}: bytes that are not UTF-8 text; save the file as UTF-8 (it may be Latin-1 or Windows-1252)`);
+  }
 }
 
 /** Most ragged rows listed before "and N more". */
@@ -136,19 +162,41 @@ function parseJson(file: string, text: string, sha256: string): Table {
     throw new RunnerError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
   if (!Array.isArray(data)) throw new RunnerError(`${file}: expected a JSON array of objects (one per row), got ${typeof data === 'object' && data !== null ? 'an object' : typeof data}`);
+  return recordsTable(file, data, data.map((_, i) => i + 1), 'json', sha256);
+}
+
+/** JSON Lines: one record a line; blank lines are skipped. */
+function parseJsonLines(file: string, text: string, sha256: string): Table {
+  const records: unknown[] = [];
+  const lines: number[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      records.push(JSON.parse(line));
+    } catch (err) {
+      throw new RunnerError(`${file} line ${i + 1} is not valid JSON: ${(err as Error).message}`);
+    }
+    lines.push(i + 1);
+  });
+  return recordsTable(file, records, lines, 'jsonl', sha256);
+}
+
+/** Records (objects of column values) as a table; `lines` says where each is, for messages. */
+function recordsTable(file: string, records: readonly unknown[], lines: readonly number[], format: 'json' | 'jsonl', sha256: string): Table {
   const columns: string[] = [];
   const seen = new Set<string>();
-  data.forEach((rec: unknown, i) => {
+  const where = (i: number) => `${file} ${format === 'json' ? 'record' : 'line'} ${lines[i]}`;
+  records.forEach((rec: unknown, i) => {
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) {
-      throw new RunnerError(`${file} record ${i + 1}: expected an object of column values, got ${Array.isArray(rec) ? 'an array' : JSON.stringify(rec)}`);
+      throw new RunnerError(`${where(i)}: expected an object of column values, got ${Array.isArray(rec) ? 'an array' : JSON.stringify(rec)}`);
     }
     for (const [k, v] of Object.entries(rec)) {
-      if (typeof v === 'object' && v !== null) throw new RunnerError(`${file} record ${i + 1}, column '${k}': expected a number, text, true/false or null, got ${Array.isArray(v) ? 'an array' : 'an object'}`);
+      if (typeof v === 'object' && v !== null) throw new RunnerError(`${where(i)}, column '${k}': expected a number, text, true/false or null, got ${Array.isArray(v) ? 'an array' : 'an object'}`);
       if (!seen.has(k)) columns.push(k);
       seen.add(k);
     }
   });
   // A key a record lacks is a missing value, as pandas reads records.
-  const rows = (data as Record<string, Cell>[]).map((rec) => columns.map((c) => rec[c] ?? null));
-  return { file, columns, rows, lines: rows.map((_, i) => i + 1), format: 'json', sha256 };
+  const rows = (records as Record<string, Cell>[]).map((rec) => columns.map((c) => rec[c] ?? null));
+  return { file, columns, rows, lines: [...lines], format, sha256 };
 }

@@ -1,29 +1,54 @@
-import type { DataSpec, TextDataSpec } from '../../spec/types.js';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { RunnerError, SpecError } from '../../core/errors.js';
+import { parseKeyPath } from '../../spec/overrides.js';
+import { isText, isTextFile, type DataSpec, type TextDataSpec, type TextFileDataSpec } from '../../spec/types.js';
 import type { DataKind } from '../kind.js';
 import { corpusFiles, corpusFolder } from './corpus.js';
-import { loadText } from './load.js';
+import { checkTextFiles } from './files.js';
+import { loadText, loadTextFile } from './load.js';
 import { prepareText } from './prepare.js';
 
 /** A labelled text corpus: documents tokenized, indexed by a vocabulary fitted on the training split, and vectorized. */
-export const text: DataKind<TextDataSpec> = {
-  owns: (data: DataSpec): data is TextDataSpec => data.dataset === 'spam-assassin',
+export const text: DataKind<TextDataSpec | TextFileDataSpec> = {
+  owns: (data: DataSpec): data is TextDataSpec | TextFileDataSpec => isText(data),
 
-  /** The corpus package must be there (a clear error names the npm command otherwise). */
-  check() {
-    corpusFolder();
+  /**
+   * The corpus package must be there (a clear error names the npm command otherwise); a text file
+   * is read and checked as a table is: its columns at the spec's keys, its cells by row and column.
+   */
+  check(loaded, specDir, session) {
+    const data = loaded.spec.data;
+    if (!isTextFile(data)) {
+      corpusFolder();
+      return;
+    }
+    const where = (key: string) => {
+      const { line } = loaded.problemAt(parseKeyPath(key), '');
+      return `${key} (${loaded.file}${line ? ` line ${line}` : ''})`;
+    };
+    const check = checkTextFiles(data, specDir, session, where);
+    if (check.keyProblems.length) throw new SpecError(loaded.file, check.keyProblems.map((p) => loaded.problemAt(p.path, p.message)));
+    const n = check.valueProblems.length;
+    if (n) throw new RunnerError(`the text file for ${loaded.file} has ${n} problem${n === 1 ? '' : 's'}`, 2, check.valueProblems);
   },
 
   prefetch() {},
 
   /** The package's version and the files of the chosen groups (their names hold their MD5s), and what splits them. */
-  async cacheSource({ spec }) {
-    const data = spec.data as TextDataSpec;
-    const { version, files } = corpusFiles(data.groups);
-    return { version, files, stripHeaders: data.stripHeaders, seed: spec.seed };
+  async cacheSource({ spec, specDir }) {
+    const data = spec.data;
+    if (isTextFile(data)) {
+      const files = [data.path, data.testPath].filter((p): p is string => p !== undefined).map((p) => resolve(specDir, p));
+      return { files: files.map((path) => { const { size, mtimeMs } = statSync(path); return { path, size, mtimeMs }; }), seed: spec.seed };
+    }
+    const { version, files } = corpusFiles((data as TextDataSpec).groups);
+    return { version, files, stripHeaders: (data as TextDataSpec).stripHeaders, seed: spec.seed };
   },
 
   async load(at, log) {
-    return loadText(at.spec.data as TextDataSpec, at.spec.seed, log);
+    const data = at.spec.data;
+    return isTextFile(data) ? loadTextFile(data, at, log) : loadText(data as TextDataSpec, at.spec.seed, log);
   },
 
   prepare(loaded, spec, log) {

@@ -1,5 +1,5 @@
 import { RunnerError } from '../../core/errors.js';
-import type { ExperimentSpec, PreprocessStep, TokenizeArgs } from '../../spec/types.js';
+import { isTextFile, type ExperimentSpec, type PreprocessStep, type TokenizeArgs } from '../../spec/types.js';
 import type { DataLog } from '../kind.js';
 import type { Prepared, Split, TextLoad, TextRows } from '../prepared.js';
 import { documentFrequencies, fitVocabulary, indexOf, inverseFrequencies, toBag, toSequence, tokenize } from './tokens.js';
@@ -13,6 +13,9 @@ export interface FittedText {
   readonly vocabulary: readonly string[];
   readonly sequence?: { length: number; padding: 'pre' | 'post'; truncation: 'pre' | 'post' };
   readonly bagOfWords?: { mode: 'count' | 'binary' | 'tfidf'; idf?: readonly number[] };
+  /** Text read from a file: its text columns (joined by a line break) and target, so predict reads rows the same way. */
+  readonly columns?: readonly string[];
+  readonly target?: string;
 }
 
 /** Documents to model inputs with a fitted text pipeline (the same for train, test and predict). */
@@ -42,13 +45,14 @@ export function prepareText(data: TextLoad, spec: ExperimentSpec, log: DataLog):
   const bag = stepOf(steps, 'bagOfWords');
   const size = vocabulary.length + 2;
   const idf = bag?.mode === 'tfidf' ? inverseFrequencies(documentFrequencies(trainTokens, indexOf(vocabulary), size), trainTokens.length) : undefined;
-  const fitted: FittedText = { tokenize: tok, vocabulary, ...(sequence ? { sequence } : { bagOfWords: { mode: bag!.mode, ...(idf ? { idf } : {}) } }) };
+  const file = isTextFile(spec.data) ? { columns: typeof spec.data.text === 'string' ? [spec.data.text] : spec.data.text, target: spec.data.target } : {};
+  const fitted: FittedText = { tokenize: tok, vocabulary, ...(sequence ? { sequence } : { bagOfWords: { mode: bag!.mode, ...(idf ? { idf } : {}) } }), ...file };
   const oneHot = steps.some((s) => 'oneHot' in s);
   const classes = data.classNames.length;
   const make = (rows: TextRows): Split => {
     const y = new Float32Array(rows.labels.length * (oneHot ? classes : 1));
     rows.labels.forEach((label, i) => { if (oneHot) y[i * classes + label] = 1; else y[i] = label; });
-    return { x: vectorize(fitted, rows.texts), y, count: rows.texts.length, groups: rows.groups };
+    return { x: vectorize(fitted, rows.texts), y, count: rows.texts.length, ...(rows.groups ? { groups: rows.groups } : {}) };
   };
   log.info(`vocabulary: ${vocabulary.length} tokens of the training split's ${trainTokens.reduce((n, doc) => n + doc.length, 0)} token occurrences`);
   const inputShape = [sequence ? sequence.length : size];
