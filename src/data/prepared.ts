@@ -69,7 +69,7 @@ export interface Prepared {
 /** The data a run trained on, as load recorded it: where it came from, how much, and a fingerprint of exactly what was used. */
 export interface DataFingerprint {
   readonly dataset: string;
-  readonly format?: 'csv' | 'json';
+  readonly format?: 'csv' | 'json' | 'jsonl';
   readonly source: string;
   readonly location: string;
   readonly embedded?: boolean;

@@ -24,7 +24,7 @@ export interface ImageDataSpec {
 
 /** A table in a CSV or JSON file: feature columns and a target column. */
 export interface TableDataSpec {
-  format: 'csv' | 'json';
+  format: 'csv' | 'json' | 'jsonl';
   dataset?: undefined;
   path: string;
   testPath?: string;

@@ -2,9 +2,9 @@ import { extname } from 'node:path';
 import { RunnerError } from '../../core/errors.js';
 import type { InputOptions, PredictInputs } from '../predict-inputs.js';
 import { encodeFeatures, type TableEncoder } from './encoder.js';
-import { labelOf, readTable, rowWhere, type Table } from './table.js';
+import { labelOf, readTable, rowWhere, type Table, type TableFormat } from './table.js';
 
-const TABLE_EXTENSIONS: Record<string, 'csv' | 'json'> = { '.csv': 'csv', '.json': 'json' };
+const TABLE_EXTENSIONS: Record<string, TableFormat> = { '.csv': 'csv', '.json': 'json', '.jsonl': 'jsonl' };
 
 /** Table rows to the model's inputs through the run's fitted encoder; columns are matched by name. */
 export function tableInputs(files: readonly string[], enc: TableEncoder, opts: InputOptions): PredictInputs {
@@ -13,7 +13,7 @@ export function tableInputs(files: readonly string[], enc: TableEncoder, opts: I
   const actual: (string | undefined)[] = [];
   for (const file of files) {
     const format = TABLE_EXTENSIONS[extname(file).toLowerCase()];
-    if (!format) throw new RunnerError(`${file}: this run's model takes table rows with the columns ${enc.features.map((f) => f.name).join(', ')}; give a .csv or .json file`);
+    if (!format) throw new RunnerError(`${file}: this run's model takes table rows with the columns ${enc.features.map((f) => f.name).join(', ')}; give a .csv, .json or .jsonl file`);
     const t: Table = readTable(file, format, 'input', opts.limits);
     const missing = enc.features.filter((f) => !t.columns.includes(f.name)).map((f) => f.name);
     if (missing.length) throw new RunnerError(`${file} lacks column${missing.length === 1 ? '' : 's'} ${missing.map((m) => `'${m}'`).join(', ')}, which the model takes`, 2, [`the model's columns: ${enc.features.map((f) => f.name).join(', ')}`]);
