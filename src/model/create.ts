@@ -1,6 +1,6 @@
 import { registerMissingGradients } from '../backend/gradients.js';
 import * as tf from '../backend/tf.js';
-import { kindOf, type Initializer, type LayerSpec, type Regularizer, type RnnArgs, type RnnLayerSpec } from '../spec/types.js';
+import { kindOf, type Initializer, type LayerSpec, type Regularizer, type RnnArgs, type RnnLayerSpec, type WeightedLayerArgs } from '../spec/types.js';
 
 /** A layer's initializer, seeded so that the same spec and seed give the same weights. */
 type TfInitializer = ReturnType<typeof tf.initializers.zeros>;
@@ -26,6 +26,17 @@ function initializer(name: Initializer, seed: number): TfInitializer {
 
 function regularizer(r: Regularizer | undefined): TfRegularizer | undefined {
   return r ? tf.regularizers.l1l2({ l1: r.l1 ?? 0, l2: r.l2 ?? 0 }) : undefined;
+}
+
+/** What every layer with a kernel and a bias takes: activation, initializers (kernel seeded `seed`, bias `seed + 1`) and regularizers. */
+function weighted(a: WeightedLayerArgs, seed: number) {
+  return {
+    activation: a.activation, useBias: a.useBias, name: a.name,
+    kernelInitializer: initializer(a.kernelInitializer, seed),
+    biasInitializer: initializer(a.biasInitializer, seed + 1),
+    kernelRegularizer: regularizer(a.kernelRegularizer),
+    biasRegularizer: regularizer(a.biasRegularizer),
+  };
 }
 
 /** A recurrent layer, seeded like the others (kernel, recurrent kernel and bias each their own seed). */
@@ -57,23 +68,11 @@ function createLayer(spec: LayerSpec, index: number, seed: number, inputShape: n
   switch (kindOf(spec)) {
     case 'dense': {
       const a = (spec as Extract<LayerSpec, { dense: unknown }>).dense;
-      return tf.layers.dense({
-        ...base, units: a.units, activation: a.activation, useBias: a.useBias, name: a.name,
-        kernelInitializer: initializer(a.kernelInitializer, layerSeed),
-        biasInitializer: initializer(a.biasInitializer, layerSeed + 1),
-        kernelRegularizer: regularizer(a.kernelRegularizer),
-        biasRegularizer: regularizer(a.biasRegularizer),
-      });
+      return tf.layers.dense({ ...base, units: a.units, ...weighted(a, layerSeed) });
     }
     case 'conv2d': {
       const a = (spec as Extract<LayerSpec, { conv2d: unknown }>).conv2d;
-      return tf.layers.conv2d({
-        ...base, filters: a.filters, kernelSize: a.kernelSize, strides: a.strides, padding: a.padding, activation: a.activation, useBias: a.useBias, name: a.name,
-        kernelInitializer: initializer(a.kernelInitializer, layerSeed),
-        biasInitializer: initializer(a.biasInitializer, layerSeed + 1),
-        kernelRegularizer: regularizer(a.kernelRegularizer),
-        biasRegularizer: regularizer(a.biasRegularizer),
-      });
+      return tf.layers.conv2d({ ...base, filters: a.filters, kernelSize: a.kernelSize, strides: a.strides, padding: a.padding, ...weighted(a, layerSeed) });
     }
     case 'maxPooling2d': return tf.layers.maxPooling2d({ ...base, ...(spec as Extract<LayerSpec, { maxPooling2d: unknown }>).maxPooling2d });
     case 'averagePooling2d': return tf.layers.averagePooling2d({ ...base, ...(spec as Extract<LayerSpec, { averagePooling2d: unknown }>).averagePooling2d });
@@ -96,13 +95,7 @@ function createLayer(spec: LayerSpec, index: number, seed: number, inputShape: n
     }
     case 'conv1d': {
       const a = (spec as Extract<LayerSpec, { conv1d: unknown }>).conv1d;
-      return tf.layers.conv1d({
-        ...base, filters: a.filters, kernelSize: a.kernelSize, strides: a.strides, padding: a.padding, activation: a.activation, useBias: a.useBias, name: a.name,
-        kernelInitializer: initializer(a.kernelInitializer, layerSeed),
-        biasInitializer: initializer(a.biasInitializer, layerSeed + 1),
-        kernelRegularizer: regularizer(a.kernelRegularizer),
-        biasRegularizer: regularizer(a.biasRegularizer),
-      });
+      return tf.layers.conv1d({ ...base, filters: a.filters, kernelSize: a.kernelSize, strides: a.strides, padding: a.padding, ...weighted(a, layerSeed) });
     }
     case 'maxPooling1d': return tf.layers.maxPooling1d({ ...base, ...(spec as Extract<LayerSpec, { maxPooling1d: unknown }>).maxPooling1d });
     case 'averagePooling1d': return tf.layers.averagePooling1d({ ...base, ...(spec as Extract<LayerSpec, { averagePooling1d: unknown }>).averagePooling1d });

@@ -35,6 +35,13 @@ export function textRules(spec: ExperimentSpec, at: At): void {
       at(['preprocess', i, kind], `${kind} is out of place: text is prepared by tokenize, then vocabulary, then one of sequence or bagOfWords`);
     }
     order.push(kind);
+    if ('tokenize' in step && step.tokenize.pattern !== undefined) {
+      try {
+        new RegExp(step.tokenize.pattern, 'gu');
+      } catch (err) {
+        at(['preprocess', i, 'tokenize', 'pattern'], `not a regular expression: ${(err as Error).message}`);
+      }
+    }
   });
   const vectors = order.find((k) => k === 'sequence' || k === 'bagOfWords');
   if (!order.includes('tokenize') || !order.includes('vocabulary') || !vectors) {

@@ -99,7 +99,7 @@ export type PreprocessStep =
   | { sequence: { length: number; padding: 'pre' | 'post'; truncation: 'pre' | 'post' } }
   | { bagOfWords: { mode: 'count' | 'binary' | 'tfidf' } };
 
-export interface TokenizeArgs { split: 'word' | 'char'; lowercase: boolean; ngrams: number }
+export interface TokenizeArgs { split: 'word' | 'char'; pattern?: string; lowercase: boolean; ngrams: number }
 
 /** Arguments every layer with a kernel and a bias takes. */
 export interface WeightedLayerArgs {

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels } from '../../src/backend/wasm-conv-grad.js';
+import { registerTrainingKernels } from '../../src/backend/training-kernels.js';
 import { createModel } from '../../src/model/create.js';
 import type { LayerSpec } from '../../src/spec/types.js';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
-  registerWasmTrainingKernels();
+  registerTrainingKernels();
 });
 
 const weighted = { activation: 'relu', useBias: true, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' } as const;

@@ -94,6 +94,7 @@ describe('bad text specs', () => {
     { name: 'no vectorizing step', edit: (t: string) => t.replace('  - sequence: { length: 64 }\n', ''), fragments: ['text needs the preprocess steps tokenize, vocabulary, and sequence'] },
     { name: 'a model that ends on [steps, units]', edit: (t: string) => t.replace('    - globalMaxPooling1d: {}\n', ''), fragments: ['the model ends on [steps, units] per example'] },
     { name: 'a conv1d after a GRU that outputs its last step only', edit: (t: string) => t.replace('    - conv1d:', '    - gru: { units: 4 }\n    - conv1d:'), fragments: ['model.layers[2].conv1d (line 18', 'or a recurrent layer with returnSequences: true'] },
+    { name: 'a tokenize pattern that is not a regular expression', edit: (t: string) => t.replace('tokenize: { split: word }', "tokenize: { pattern: '[a-z' }"), fragments: ['preprocess[0].tokenize.pattern (line 11', 'not a regular expression'] },
     { name: 'text steps on images', edit: (t: string) => t.replace(/data:\n(  .*\n)+/, 'data:\n  dataset: mnist\n'), fragments: ['tokenize prepares text; this spec reads images'] },
   ];
   it.each(cases)('exits 2 on $name, at the line, with no run folder', async ({ edit, fragments }) => {

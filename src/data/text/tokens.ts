@@ -7,12 +7,13 @@ export const OOV = 1;
 // Letters (any script) and digits form words; anything else separates them.
 const WORD = /[\p{L}\p{N}]+/gu;
 
-/** A document's tokens: words or characters, lowercased if asked, with n-grams of 2..n appended. */
-export function tokenize(text: string, { split, lowercase, ngrams }: TokenizeArgs): string[] {
+/** A document's tokens: words, characters or a pattern's matches, lowercased if asked, with n-grams of 2..n appended. */
+export function tokenize(text: string, { split, pattern, lowercase, ngrams }: TokenizeArgs): string[] {
   const source = lowercase ? text.toLowerCase() : text;
-  const base = split === 'word' ? source.match(WORD) ?? [] : [...source];
+  const base = pattern !== undefined ? [...source.matchAll(new RegExp(pattern, 'gu'))].map((m) => m[0]).filter((t) => t !== '')
+    : split === 'word' ? source.match(WORD) ?? [] : [...source];
   const out = [...base];
-  const sep = split === 'word' ? ' ' : '';
+  const sep = split === 'char' && pattern === undefined ? '' : ' ';
   for (let n = 2; n <= ngrams; n++) {
     for (let i = 0; i + n <= base.length; i++) out.push(base.slice(i, i + n).join(sep));
   }

@@ -12,6 +12,11 @@ describe('tokenize', () => {
     expect(tokenize('  ... ', words)).toEqual([]);
   });
 
+  it('takes a pattern\'s matches as the tokens, in place of split', () => {
+    expect(tokenize('Win $1,000 NOW at win.com', { ...words, pattern: '\\$[\\d,]+|[a-z]+(?:\\.[a-z]+)*' })).toEqual(['win', '$1,000', 'now', 'at', 'win.com']);
+    expect(tokenize('a-b c', { ...words, pattern: '[^ ]+', ngrams: 2 })).toEqual(['a-b', 'c', 'a-b c']);
+  });
+
   it('splits characters, and appends n-grams of 2..n', () => {
     expect(tokenize('Ab', { ...words, split: 'char' })).toEqual(['a', 'b']);
     expect(tokenize('a b c', { ...words, ngrams: 2 })).toEqual(['a', 'b', 'c', 'a b', 'b c']);

@@ -54,12 +54,6 @@ interface WasmHeap {
   typedArrayFromHeap(t: Info): Float32Array;
 }
 
-/**
- * UnsortedSegmentSum, which the wasm backend lacks and the gradient of Gather (an embedding's
- * lookup) needs: out[segmentIds[i]] += x[i], rows in ascending order, summed in float64 and
- * rounded once, as the cpu kernel's sum does (so the two agree bit for bit). Ids outside
- * [0, numSegments) are dropped, as tfjs's cpu kernel drops them.
- */
 let scratchBuffer = new Float64Array(0);
 /** `n` zeroed float64 accumulators, reused from call to call (an embedding's gradient is as large as its table). */
 function scratch(n: number): Float64Array {
@@ -69,23 +63,43 @@ function scratch(n: number): Float64Array {
   return view;
 }
 
-function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: { x: Info; segmentIds: Info }; backend: unknown; attrs: { numSegments: number } }): Info {
-  const { x, segmentIds } = inputs;
-  if (x.dtype !== 'float32') throw new Error(`UnsortedSegmentSum on wasm takes float32 values, not ${x.dtype}`);
-  const rows = segmentIds.shape.reduce((a, b) => a * b, 1);
-  const inner = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
-  const heap = backend as WasmHeap;
-  const out = heap.makeOutput([attrs.numSegments, ...x.shape.slice(segmentIds.shape.length)], 'float32');
-  const [values, ids, sums] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(segmentIds) as unknown as Int32Array, heap.typedArrayFromHeap(out)];
-  const acc = scratch(sums.length);
-  for (let i = 0; i < rows; i++) {
+/**
+ * out[ids[i]] += x[i] (rows of `inner` values), rows in ascending order, summed in float64 and
+ * rounded once, as the cpu kernel's sum does (so both backends agree bit for bit with it). Ids
+ * outside the output are dropped, as tfjs's cpu kernel drops them.
+ */
+function segmentSum(values: Float32Array, ids: Int32Array, inner: number, out: Float32Array): void {
+  const segments = out.length / inner;
+  const acc = scratch(out.length);
+  for (let i = 0; i < ids.length; i++) {
     const seg = ids[i]!;
-    if (seg < 0 || seg >= attrs.numSegments) continue;
+    if (seg < 0 || seg >= segments) continue;
     const [from, to] = [i * inner, seg * inner];
     for (let k = 0; k < inner; k++) acc[to + k]! += values[from + k]!;
   }
-  sums.set(acc);
-  return out;
+  out.set(acc);
+}
+
+/**
+ * UnsortedSegmentSum, which the gradient of Gather (an embedding's lookup) needs: the wasm backend
+ * has none, and the cpu backend's compares every row with every segment (a 20,000-word embedding
+ * took minutes a batch), so both get this one.
+ */
+function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: { x: Info; segmentIds: Info }; backend: unknown; attrs: { numSegments: number } }): Info {
+  const { x, segmentIds } = inputs;
+  if (x.dtype !== 'float32') throw new Error(`UnsortedSegmentSum takes float32 values here, not ${x.dtype}`);
+  const shape = [attrs.numSegments, ...x.shape.slice(segmentIds.shape.length)];
+  const inner = shape.slice(1).reduce((a, b) => a * b, 1);
+  if ('typedArrayFromHeap' in (backend as object)) {
+    const heap = backend as WasmHeap;
+    const out = heap.makeOutput(shape, 'float32');
+    segmentSum(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(segmentIds) as unknown as Int32Array, inner, heap.typedArrayFromHeap(out));
+    return out;
+  }
+  const cpu = backend as { data: { get(id: object): { values: unknown } }; makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): Info };
+  const sums = new Float32Array(attrs.numSegments * inner);
+  segmentSum(cpu.data.get(x.dataId).values as Float32Array, cpu.data.get(segmentIds.dataId).values as Int32Array, inner, sums);
+  return cpu.makeTensorInfo(shape, 'float32', sums);
 }
 
 /**
@@ -308,16 +322,19 @@ let registered = false;
 
 /**
  * Registers the training kernels runner gives the wasm backend (once): Conv2DBackpropFilter and
- * UnsortedSegmentSum, which tfjs lacks, and in place of tfjs's own a Conv2DBackpropInput on
+ * UnsortedSegmentSum, which tfjs lacks (the cpu backend gets this UnsortedSegmentSum too), and in place of tfjs's own a Conv2DBackpropInput on
  * XNNPACK, a one-pass MaxPoolGrad, a broadcasting Equal and an axis-0 GatherV2 (tfjs's are kept
  * for the cases they alone cover).
  */
-export function registerWasmTrainingKernels(): void {
+export function registerTrainingKernels(): void {
   if (registered) return;
   registered = true;
   for (const [name, kernel] of [['Conv2DBackpropFilter', conv2DBackpropFilter], ['UnsortedSegmentSum', unsortedSegmentSum]] as const) {
     if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernel as unknown as tf.KernelFunc });
   }
+  const cpuSum = tf.getKernel('UnsortedSegmentSum', 'cpu');
+  if (cpuSum) tf.unregisterKernel('UnsortedSegmentSum', 'cpu');
+  tf.registerKernel({ ...cpuSum, kernelName: 'UnsortedSegmentSum', backendName: 'cpu', kernelFunc: unsortedSegmentSum as unknown as tf.KernelFunc });
   for (const [name, via] of [['Conv2DBackpropInput', conv2DBackpropInputVia], ['MaxPoolGrad', maxPoolGradVia], ['Equal', equalVia], ['GatherV2', gatherVia]] as const) {
     const stock = tf.getKernel(name, 'wasm');
     if (!stock) continue;
