@@ -164,12 +164,14 @@ train:
   const bad = [
     { name: 'a text column holding numbers', file: 'reviews.jsonl', body: () => rows.map((r, i) => JSON.stringify(i === 5 ? { ...r, review: 42 } : r)).join('\n'), data: jsonl, fragments: ["reviews.jsonl line 6, column 'review': 42 is a number, not text"] },
     { name: 'a misspelled text column', file: 'reviews.jsonl', body: () => rows.map((r) => JSON.stringify(r)).join('\n'), data: jsonl.replace('[title, review]', '[title, reveiw]'), fragments: ['data.text[1] (line 7', "has no column 'reveiw'; did you mean 'review'?"] },
+    { name: 'a vocabulary that would be empty', file: 'reviews.jsonl', body: () => rows.map((r) => JSON.stringify(r)).join('\n'), data: jsonl, spec: (t: string) => t.replace('vocabulary: { maxTokens: 100 }', 'vocabulary: { maxTokens: 100, minCount: 100000 }'), fragments: ['preprocess[1].vocabulary.minCount (line 13', 'the vocabulary would be empty: no token of the 400 documents occurs 100000 times or more'] },
     { name: 'a CSV that is not UTF-8', file: 'reviews.csv', body: () => Buffer.concat([Buffer.from('review,label\nfine,good\n'), Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from(',bad\n')]), data: '  format: csv\n  path: reviews.csv\n  text: review\n  target: label\n', fragments: ['reviews.csv line 3: bytes that are not UTF-8 text'] },
   ];
-  it.each(bad)('exits 2 on $name, before any run folder', async ({ file, body, data, fragments }) => {
+  it.each(bad)('exits 2 on $name, before any run folder', async ({ file, body, data, fragments, ...rest }) => {
     const cwd = mkdtempSync(join(work, 'bad-file-'));
     writeFileSync(join(cwd, file), body());
-    writeFileSync(join(cwd, 'reviews.yaml'), fileSpec(data));
+    const edit = ('spec' in rest && rest.spec) || ((t: string) => t);
+    writeFileSync(join(cwd, 'reviews.yaml'), edit(fileSpec(data)));
     const r = await runner(['run', 'reviews.yaml'], cwd);
     expect(r.exitCode).toBe(2);
     for (const f of fragments) expect(r.stderr).toContain(f);

@@ -2,11 +2,12 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RunnerError, SpecError } from '../../core/errors.js';
 import { parseKeyPath } from '../../spec/overrides.js';
-import { isText, isTextFile, type DataSpec, type TextDataSpec, type TextFileDataSpec } from '../../spec/types.js';
+import { isText, isTextFile, type DataSpec, type TextDataSpec, type TextFileDataSpec, type TokenizeArgs } from '../../spec/types.js';
 import type { DataKind } from '../kind.js';
 import { corpusFiles, corpusFolder } from './corpus.js';
 import { checkTextFiles } from './files.js';
 import { loadText, loadTextFile } from './load.js';
+import { fitVocabulary, tokenize } from './tokens.js';
 import { prepareText } from './prepare.js';
 
 /** A labelled text corpus: documents tokenized, indexed by a vocabulary fitted on the training split, and vectorized. */
@@ -31,6 +32,15 @@ export const text: DataKind<TextDataSpec | TextFileDataSpec> = {
     if (check.keyProblems.length) throw new SpecError(loaded.file, check.keyProblems.map((p) => loaded.problemAt(p.path, p.message)));
     const n = check.valueProblems.length;
     if (n) throw new RunnerError(`the text file for ${loaded.file} has ${n} problem${n === 1 ? '' : 's'}`, 2, check.valueProblems);
+    // A vocabulary empty over every row is empty over the training rows too: say so before any run folder.
+    const steps = loaded.spec.preprocess;
+    const [tok, vocab] = [steps.findIndex((s) => 'tokenize' in s), steps.findIndex((s) => 'vocabulary' in s)];
+    if (tok < 0 || vocab < 0) return;
+    const { minCount } = (steps[vocab] as { vocabulary: { minCount: number } }).vocabulary;
+    const docs = [...check.train!.texts, ...(check.test?.texts ?? [])].map((t) => tokenize(t, (steps[tok] as { tokenize: TokenizeArgs }).tokenize));
+    if (fitVocabulary(docs, 1, minCount).length === 0) {
+      throw new SpecError(loaded.file, [loaded.problemAt(['preprocess', vocab, 'vocabulary', 'minCount'], `the vocabulary would be empty: no token of the ${docs.length} documents occurs ${minCount} times or more`)]);
+    }
   },
 
   prefetch() {},
