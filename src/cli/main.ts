@@ -172,6 +172,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('sweep')
     .description('run a grid or random sweep of a spec: trials in parallel processes, resumable, shardable across CI machines')
     .argument('[spec]', 'experiment YAML with a sweep: block')
+    .option('--set <key.path=value>', "override one spec value for every trial (repeatable), before the sweep's parameters", collect, [])
     .option('-j, --jobs <n>', 'trials at once (default: number of cores)', numberOf(1, true))
     .option('--out <dir>', 'folder that holds the sweep folder', 'runs')
     .option('--dry-run', 'list the trials and what is done; run nothing')
@@ -184,7 +185,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(backendOption('override the spec backend for every trial'))
     .addOption(threadsOption("threads each trial's wasm computes on (default: the spec's threads; auto = cores / jobs)"))
     .option('--no-cache', 'trials recompute load and normalize instead of sharing the stage cache')
-    .action(async (spec: string | undefined, { cache, ...opts }: { jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: BackendChoice; threads?: ThreadsChoice; cache: boolean }) => {
+    .action(async (spec: string | undefined, { cache, ...opts }: { set: string[]; jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: BackendChoice; threads?: ThreadsChoice; cache: boolean }) => {
       const { sweepCommand } = await import('../commands/sweep.js');
       const result = await sweepCommand({ spec, ...opts, noCache: !cache, signal: terminalInterrupt().signal, onEvent: (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(result.output);

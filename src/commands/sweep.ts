@@ -8,6 +8,8 @@ import { planSweep, resolveShard } from '../sweep/plan.js';
 
 export interface SweepCommandOptions {
   readonly spec?: string;
+  /** --set: changes to the spec before the sweep's parameters, as runner run takes them. */
+  readonly set?: readonly string[];
   readonly jobs?: number;
   readonly out: string;
   readonly dryRun?: boolean;
@@ -31,7 +33,7 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<{ exitCode: 
   if (!o.spec) throw new RunnerError('sweep needs a spec file (or --report DIR)');
   if (o.jobs !== undefined && !(Number.isInteger(o.jobs) && o.jobs >= 1)) throw new RunnerError(`-j ${o.jobs}: expected a whole number >= 1`);
   if (o.shards !== undefined && !(Number.isInteger(o.shards) && o.shards >= 1)) throw new RunnerError(`--shards ${o.shards}: expected a whole number >= 1`);
-  const plan = planSweep(o.spec);
+  const plan = planSweep(o.spec, o.set);
   if (o.matrix) {
     const n = o.shards ?? 2;
     return { exitCode: EXIT.ok, output: `${JSON.stringify({ include: Array.from({ length: n }, (_, i) => ({ shard: `${i + 1}/${n}` })) })}\n` };

@@ -6,7 +6,7 @@ import { RunnerError, SpecError, type SpecProblem } from '../core/errors.js';
 import { dataKind } from '../data/kinds.js';
 import { DataSession } from '../data/session.js';
 import { loadSpec } from '../spec/load.js';
-import { parseKeyPath, type Override } from '../spec/overrides.js';
+import { parseKeyPath, parseOverride, type Override } from '../spec/overrides.js';
 import type { SweepSpec, SweepValues } from '../spec/types.js';
 import { specHash, variantHash } from '../spec/hash.js';
 
@@ -25,6 +25,8 @@ export interface SweepPlan {
   readonly name: string;
   readonly file: string;
   readonly sweep: SweepSpec;
+  /** runner sweep --set: applied to the spec before each trial's parameters. */
+  readonly set: readonly Override[];
   readonly trials: readonly Trial[];
 }
 
@@ -51,9 +53,13 @@ function sample(sweep: SweepSpec): Combo[] {
   return Array.from({ length: sweep.trials }, () => Object.fromEntries(Object.entries(sweep.parameters).map(([k, v]) => [k, draw(v)])));
 }
 
-/** Expands the spec's sweep block into validated trials; every problem of every trial is reported at once (exit 2). */
-export function planSweep(file: string): SweepPlan {
-  const base = loadSpec(file);
+/**
+ * Expands the spec's sweep block into validated trials; every problem of every trial is reported
+ * at once (exit 2). `set` (runner sweep --set) changes the spec before the sweep's parameters do.
+ */
+export function planSweep(file: string, setTexts: readonly string[] = []): SweepPlan {
+  const set = setTexts.map(parseOverride);
+  const base = loadSpec(file, set);
   // Every trial's data is checked as runner run would, the files read once for all of them.
   const session = new DataSession();
   const specDir = dirname(resolve(file));
@@ -68,6 +74,12 @@ export function planSweep(file: string): SweepPlan {
     }
   }
   if ('seed' in sweep.parameters && sweep.seeds) problems.push({ path: 'sweep.parameters.seed', line: lines['seed'], message: 'seed is swept by sweep.seeds; remove one of the two' });
+  // A --set of a swept key would be replaced by every trial's value: say so rather than ignore it.
+  const swept = new Set([...Object.keys(sweep.parameters), ...(sweep.seeds ? ['seed'] : [])].map((k) => parseKeyPath(k).join('.')));
+  for (const o of set) {
+    const key = o.path.join('.');
+    if (swept.has(key)) problems.push({ path: key, line: lines[key], message: `--set ${o.text}: ${key} is swept (${key === 'seed' && sweep.seeds ? 'sweep.seeds' : `sweep.parameters.${key}`}), so every trial would replace it; change the sweep's values instead` });
+  }
   if (problems.length) throw new SpecError(file, problems);
 
   const combos = sweep.method === 'grid' ? grid(sweep.parameters) : sample(sweep);
@@ -77,7 +89,7 @@ export function planSweep(file: string): SweepPlan {
     for (const seed of seeds) {
       const overrides = [...Object.entries(combo).map(([k, v]) => toOverride(k, v, `sweep.parameters.${k}${lines[k] ? ` (line ${lines[k]})` : ''}`)), toOverride('seed', seed, 'sweep.seeds')];
       try {
-        const loaded = loadSpec(file, overrides);
+        const loaded = loadSpec(file, [...set, ...overrides]);
         dataKind(loaded.spec.data).check(loaded, specDir, session);
         const { spec } = loaded;
         const hash = specHash(spec);
@@ -92,7 +104,7 @@ export function planSweep(file: string): SweepPlan {
   if (trials.size === 0) throw new RunnerError(`${file}: the sweep has no trials`);
   const h = specHash({ experiment: base.spec, sweep }).slice(0, 8);
   const id = /sweep$/.test(base.spec.name) ? `${base.spec.name}-${h}` : `${base.spec.name}-sweep-${h}`;
-  return { id, name: base.spec.name, file, sweep, trials: [...trials.values()] };
+  return { id, name: base.spec.name, file, sweep, set, trials: [...trials.values()] };
 }
 
 function toOverride(key: string, value: unknown, source: string): Override {

@@ -105,7 +105,7 @@ async function runTrial(pool: WorkerPool, plan: SweepPlan, trial: Trial, dir: st
   mkdirSync(dirname(log), { recursive: true });
   const cores = Math.max(1, Math.floor(availableParallelism() / jobs));
   const end = await pool.run({
-    hash: trial.hash, spec: plan.file, sets: trial.overrides.map((o) => o.text), out: dir, log, cores,
+    hash: trial.hash, spec: plan.file, sets: [...plan.set, ...trial.overrides].map((o) => o.text), out: dir, log, cores,
     ...(backend ? { backend } : {}), ...(threads ? { threads } : {}), ...(noCache ? { noCache } : {}),
   });
   const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;

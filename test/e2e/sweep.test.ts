@@ -131,6 +131,20 @@ describe('runner sweep', () => {
     expect(r.stdout).toMatch(/^1 +\{"flatten":\{\}\} +1 +0\.\d{4} \+\/- 0\.0000$/m);
   });
 
+  it('applies --set to every trial before its parameters, and records it in each run.json', async () => {
+    const r = await runner(['sweep', 'sweep.yaml', '--set', 'data.trainLimit=64', '--set', 'train.batchSize=16', '-j', '2', '--out', 'set-runs']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [id] = readdirSync(join(work, 'set-runs'));
+    const dirs = trialDirs(join(work, 'set-runs', id!));
+    expect(dirs).toHaveLength(4);
+    for (const d of dirs) {
+      const run = readJson(join(work, 'set-runs', id!, d, 'run.json')) as { spec: { overrides: string[] }; data: { counts: { train: number; validation: number } } };
+      expect(run.spec.overrides.slice(0, 2)).toEqual(['data.trainLimit=64', 'train.batchSize=16']);
+      expect(run.spec.overrides.slice(2).map((o) => o.split('=')[0])).toEqual(['compile.optimizer.adam.learningRate', 'seed']);
+      expect(run.data.counts.train + run.data.counts.validation).toBe(64);
+    }
+  });
+
   it('runs nothing with --dry-run and rejects a bad shard before any trial starts', async () => {
     const dry = await runner(['sweep', 'sweep.yaml', '--dry-run', '--out', 'dry']);
     expect(dry.exitCode).toBe(0);

@@ -37,6 +37,29 @@ describe('planSweep', () => {
     expect(planSweep(join(FIXTURES, 'tiny-sweep.yaml'))).toEqual(plan);
   });
 
+  it('applies --set to the spec before the parameters: other trials, another sweep folder, errors located as runner run locates them', () => {
+    const file = join(FIXTURES, 'tiny-sweep.yaml');
+    const plain = planSweep(file);
+    const set = planSweep(file, ['train.batchSize=16']);
+    expect(set.set.map((o) => o.text)).toEqual(['train.batchSize=16']);
+    expect(set.trials.map((t) => t.params)).toEqual(plain.trials.map((t) => t.params));
+    expect(set.trials.map((t) => t.hash).filter((h) => plain.trials.some((p) => p.hash === h))).toEqual([]);
+    expect(set.id).not.toBe(plain.id);
+    const rejected = (sets: string[]) => {
+      try {
+        planSweep(file, sets);
+      } catch (err) {
+        expect((err as RunnerError).exitCode).toBe(2);
+        return [(err as RunnerError).message, ...(err as RunnerError).details].join('\n');
+      }
+      throw new Error('expected the --set to be refused');
+    };
+    expect(rejected(['train.epochs=-1'])).toContain('train.epochs (--set train.epochs=-1): expected an integer >= 1, got -1');
+    // A swept key would be replaced by every trial's value: refused rather than ignored.
+    expect(rejected(['compile.optimizer.adam.learningRate=0.5'])).toMatch(/--set compile\.optimizer\.adam\.learningRate=0\.5: compile\.optimizer\.adam\.learningRate is swept \(sweep\.parameters\.compile\.optimizer\.adam\.learningRate\)/);
+    expect(rejected(['seed=5'])).toContain('--set seed=5: seed is swept (sweep.seeds)');
+  });
+
   it('multiplies every grid parameter', () => {
     const file = write('grid.yaml', TINY.replace('compile.optimizer.adam.learningRate: [0.01, 0.003]', 'compile.optimizer.adam.learningRate: [0.01, 0.003]\n    train.batchSize: [16, 32, 64]\n    model.layers.0.dense.units: [8, 16]'));
     expect(planSweep(file).trials).toHaveLength(3 * 2 * 2 * 2);
