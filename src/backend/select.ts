@@ -30,7 +30,7 @@ const require = createRequire(import.meta.url);
  */
 async function activateWasm(threads: number): Promise<number> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  (await import('./training-kernels.js')).registerTrainingKernels();
+  (await import('./training-kernels.js')).registerTrainingKernels(['wasm']);
   const start = async () => {
     if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') failed");
   };
@@ -54,7 +54,7 @@ async function activate(name: BackendName): Promise<void> {
       throw new Error(`@tensorflow/tfjs-node does not load (${(err as Error).message.split('\n')[0]})`);
     }
   }
-  if (name === 'cpu') (await import('./training-kernels.js')).registerTrainingKernels();
+  if (name === 'cpu') (await import('./training-kernels.js')).registerTrainingKernels(['cpu']);
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
   await tf.ready();
 }

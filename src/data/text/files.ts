@@ -48,8 +48,7 @@ export function checkTextFiles(data: TextFileDataSpec, specDir: string, session:
       keyProblems.push({ path: ['data', 'target'], message: `${t.file} has no column '${data.target}'${hint ? `; did you mean '${hint}'?` : ''} (columns: ${t.columns.join(', ')})` });
     }
   }
-  const empty = { classNames: [], files, dropped: 0, empty: 0, keyProblems, valueProblems: [] };
-  if (keyProblems.length) return empty;
+  if (keyProblems.length) return { classNames: [], files, dropped: 0, empty: 0, keyProblems, valueProblems: [] };
   const na = new Set([...DEFAULT_NA, ...(data.naValues ?? [])]);
   const problems: string[] = [];
   let dropped = 0;

@@ -6,10 +6,29 @@ import { RunnerError } from '../../core/errors.js';
 import type { TextDataSpec, TextFileDataSpec } from '../../spec/types.js';
 import type { DataLog, DataPlace } from '../kind.js';
 import type { DataFingerprint, TextLoad, TextRows } from '../prepared.js';
-import { readCorpus, SPAM_CLASSES, type Corpus } from './corpus.js';
-import { checkTextFiles, type TextFileRows } from './files.js';
+import { readCorpus, SPAM_CLASSES } from './corpus.js';
+import { checkTextFiles } from './files.js';
 
-const pick = (c: Corpus, idx: readonly number[]): TextRows => ({ texts: idx.map((i) => c.texts[i]!), labels: idx.map((i) => c.labels[i]!), groups: idx.map((i) => c.groups[i]!) });
+/** The documents at `idx`, with their labels (and groups, where there are any). */
+const pick = (r: { texts: readonly string[]; labels: readonly number[]; groups?: readonly string[] }, idx: readonly number[]): TextRows => ({
+  texts: idx.map((i) => r.texts[i]!), labels: idx.map((i) => r.labels[i]!), ...(r.groups ? { groups: idx.map((i) => r.groups![i]!) } : {}),
+});
+
+/**
+ * Indices of `count` documents shuffled with the seed (files are often grouped by class), the
+ * first `testSplit` held out for testing (0 when the test documents come from elsewhere), at most
+ * trainLimit of the rest kept, the last validationSplit of those for validation.
+ */
+function holdOut(count: number, split: { testSplit: number; testLimit?: number; trainLimit?: number; validationSplit: number }, seed: number, what: string) {
+  const order = Array.from({ length: count }, (_, i) => i);
+  shuffleInPlace(order, seedrandom.alea(`${seed}:split`));
+  const nTest = Math.round(count * split.testSplit);
+  const test = order.slice(0, split.testLimit === undefined ? nTest : Math.min(nTest, split.testLimit));
+  const rest = order.slice(nTest, split.trainLimit === undefined ? undefined : nTest + split.trainLimit);
+  const nVal = Math.round(rest.length * split.validationSplit);
+  if (rest.length - nVal < 1) throw new Error(`no training ${what} left: ${count} ${what}, testSplit ${split.testSplit}, validationSplit ${split.validationSplit}`);
+  return { test, train: rest.slice(0, rest.length - nVal), val: rest.slice(rest.length - nVal) };
+}
 
 /**
  * The corpus, shuffled with the seed (its files are grouped: ham first, then spam), the first
@@ -17,16 +36,10 @@ const pick = (c: Corpus, idx: readonly number[]): TextRows => ({ texts: idx.map(
  */
 export function loadText(data: TextDataSpec, seed: number, log: DataLog): { output: TextLoad; fingerprint: DataFingerprint } {
   const corpus = readCorpus(data.groups, data.stripHeaders);
-  const order = Array.from(corpus.texts, (_, i) => i);
-  shuffleInPlace(order, seedrandom.alea(`${seed}:split`));
-  const nTest = Math.round(order.length * data.testSplit);
-  const test = order.slice(0, data.testLimit === undefined ? nTest : Math.min(nTest, data.testLimit));
-  const rest = order.slice(nTest, data.trainLimit === undefined ? undefined : nTest + data.trainLimit);
-  const nVal = Math.round(rest.length * data.validationSplit);
-  if (rest.length - nVal < 1) throw new Error(`no training messages left: ${order.length} messages, testSplit ${data.testSplit}, validationSplit ${data.validationSplit}`);
+  const split = holdOut(corpus.texts.length, data, seed, 'messages');
   const empty = corpus.texts.filter((t) => t.trim() === '').length;
   if (empty) log.warn(`${empty} of ${corpus.texts.length} messages are empty${data.stripHeaders ? ' once their headers are stripped' : ''}; they are kept (as all padding)`);
-  const counts = { train: rest.length - nVal, validation: nVal, test: test.length };
+  const counts = { train: split.train.length, validation: split.val.length, test: split.test.length };
   const byGroup = Object.fromEntries(data.groups.map((g) => [g, corpus.groups.filter((x) => x === g).length]));
   const fingerprint: DataFingerprint = {
     dataset: 'spam-assassin',
@@ -39,7 +52,7 @@ export function loadText(data: TextDataSpec, seed: number, log: DataLog): { outp
     sha256: createHash('sha256').update(JSON.stringify({ files: corpus.files, version: corpus.version, counts, seed, split: [data.testSplit, data.validationSplit, data.trainLimit, data.testLimit, data.stripHeaders] })).digest('hex'),
   };
   return {
-    output: { kind: 'text', train: pick(corpus, rest.slice(0, rest.length - nVal)), val: pick(corpus, rest.slice(rest.length - nVal)), test: pick(corpus, test), classNames: SPAM_CLASSES },
+    output: { kind: 'text', train: pick(corpus, split.train), val: pick(corpus, split.val), test: pick(corpus, split.test), classNames: SPAM_CLASSES },
     fingerprint,
   };
 }
@@ -50,18 +63,14 @@ export function loadTextFile(data: TextFileDataSpec, { spec, specDir, session }:
   const problems = [...check.keyProblems.map((p) => p.message), ...check.valueProblems];
   if (problems.length || !check.train) throw new RunnerError(`${check.files[0]!.file} does not fit the spec's data section (${problems.length} problems)`, 2, problems);
   const rows = check.train;
-  const pick = (r: TextFileRows, idx: readonly number[]): TextRows => ({ texts: idx.map((i) => r.texts[i]!), labels: idx.map((i) => r.labels[i]!) });
-  const order = Array.from(rows.texts, (_, i) => i);
-  shuffleInPlace(order, seedrandom.alea(`${spec.seed}:split`));
-  const nTest = check.test ? 0 : Math.round(order.length * (data.testSplit ?? 0.2));
-  let test = check.test ? pick(check.test, check.test.texts.map((_, i) => i)) : pick(rows, order.slice(0, nTest));
-  if (data.testLimit !== undefined) test = { texts: test.texts.slice(0, data.testLimit), labels: test.labels.slice(0, data.testLimit) };
-  const rest = order.slice(nTest, data.trainLimit === undefined ? undefined : nTest + data.trainLimit);
-  const nVal = Math.round(rest.length * data.validationSplit);
-  if (rest.length - nVal < 1) throw new Error(`no training rows left: ${order.length} rows, testSplit ${data.testSplit ?? 0}, validationSplit ${data.validationSplit}`);
+  // A testPath's rows are the test split, in file order; otherwise testSplit of the shuffled rows (0.2 by default).
+  const split = holdOut(rows.texts.length, { ...data, testSplit: check.test ? 0 : data.testSplit ?? 0.2 }, spec.seed, 'rows');
+  const testRows = check.test ?? rows;
+  const testIdx = check.test ? check.test.texts.map((_, i) => i).slice(0, data.testLimit) : split.test;
+  const test = pick(testRows, testIdx);
   if (check.empty) log.warn(`${check.empty} document(s) are empty (their text columns are missing or blank); they are kept (as all padding)`);
   if (check.dropped) log.info(`dropped ${check.dropped} rows whose target is missing (data.missing: drop)`);
-  const counts = { train: rest.length - nVal, validation: nVal, test: test.texts.length };
+  const counts = { train: split.train.length, validation: split.val.length, test: test.texts.length };
   const files = check.files.map((t) => ({ name: basename(t.file), sha256: t.sha256 }));
   const fingerprint: DataFingerprint = {
     dataset: basename(check.files[0]!.file),
@@ -74,7 +83,7 @@ export function loadTextFile(data: TextFileDataSpec, { spec, specDir, session }:
     sha256: createHash('sha256').update(JSON.stringify({ files, counts, seed: spec.seed, split: [data.testSplit, data.validationSplit, data.trainLimit, data.testLimit, data.missing, data.text, data.target] })).digest('hex'),
   };
   return {
-    output: { kind: 'text', train: pick(rows, rest.slice(0, rest.length - nVal)), val: pick(rows, rest.slice(rest.length - nVal)), test, classNames: check.classNames },
+    output: { kind: 'text', train: pick(rows, split.train), val: pick(rows, split.val), test, classNames: check.classNames },
     fingerprint,
   };
 }
