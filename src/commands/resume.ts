@@ -1,13 +1,7 @@
-import { join } from 'node:path';
 import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
-import { RunnerError } from '../core/errors.js';
-import { planRun } from '../pipeline/plan.js';
-import { executeRun, loadBackend, type RunIO, type RunOutcome } from '../pipeline/run.js';
-import type { RunRecord } from '../runs/record.js';
-import { readRun, resolveRunArgs, specDirOf } from '../runs/reader.js';
-import { RUN_FILES, RunDir } from '../runs/run-dir.js';
-import { specHash } from '../spec/hash.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
+import { resumeRun } from '../pipeline/resume.js';
+import type { RunIO, RunOutcome } from '../pipeline/run.js';
+import { resolveRunArgs } from '../runs/reader.js';
 
 /** What `runner resume` takes: the run, and where its progress, warnings and Ctrl-C come from. */
 export interface ResumeOptions extends RunIO {
@@ -19,24 +13,10 @@ export interface ResumeOptions extends RunIO {
 }
 
 /**
- * `runner resume`: continues an interrupted (or failed, or crashed) run from its last checkpoint,
- * in the same folder, to the planned number of epochs, on the backend it used.
+ * `runner resume`: continues an interrupted (or failed, crashed, or stopped at a sweep's rung) run
+ * from its last checkpoint, in the same folder, to the planned number of epochs, on the backend it used.
  */
 export async function resumeCommand(opts: ResumeOptions): Promise<RunOutcome> {
   const [dir] = resolveRunArgs([opts.run], opts.runsDir);
-  const run = readRun(dir!);
-  if (run.status === 'completed') throw new RunnerError(`${run.id} has already completed: there is nothing to resume`, 2, ['runner reproduce reruns it into a new folder']);
-  if (run.status === 'running') throw new RunnerError(`${run.id} is still running (pid ${run.record.pid})`);
-  const checkpoint = loadCheckpoint(join(run.dir, RUN_FILES.checkpoint));
-  const plan = planRun(join(run.dir, RUN_FILES.resolved), [], { specDir: specDirOf(run) });
-  const { spec } = plan;
-  if (checkpoint.cursor.epoch > spec.train.epochs + 1) throw new RunnerError(`the checkpoint of ${run.id} is at epoch ${checkpoint.cursor.epoch}, past the run's ${spec.train.epochs} epochs`);
-  if (run.record.specHash && specHash(spec) !== run.record.specHash) {
-    throw new RunnerError(`${join(run.dir, RUN_FILES.resolved)} has changed since the run started (spec hash ${specHash(spec).slice(0, 12)}, recorded ${String(run.record.specHash).slice(0, 12)})`, 2, ['a resumed run must continue the spec it started with; run the changed spec with runner run']);
-  }
-  const backend = await loadBackend({ backend: opts.backend ?? run.record.backend.used ?? spec.backend, threads: opts.threads ?? spec.threads, warn: opts.warn });
-  const { error: _error, endedAt: _endedAt, ...rest } = run.record;
-  const resumed = { at: new Date().toISOString(), epoch: checkpoint.cursor.epoch, batch: checkpoint.cursor.step, checkpoint: checkpoint.reason, backend: backend.used };
-  const record: RunRecord = { ...rest, status: 'running', pid: process.pid, resumes: [...(rest.resumes ?? []), resumed] };
-  return executeRun({ plan, runDir: RunDir.open(run.dir), record, backend, io: opts, resume: checkpoint, noCache: opts.noCache });
+  return resumeRun(dir!, opts);
 }

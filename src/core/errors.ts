@@ -13,6 +13,17 @@ export class RunnerError extends Error {
   }
 }
 
+/**
+ * A stage that ends the run early on purpose, not as a failure: fit stopped at an adaptive
+ * sweep's rung (its checkpoint written, so the run can go on later). The run is recorded as stopped.
+ */
+export class RunPaused extends Error {
+  constructor(message: string, readonly epoch: number) {
+    super(message);
+    this.name = 'RunPaused';
+  }
+}
+
 /** One problem in a spec, located in the YAML (or in a --set override). */
 export interface SpecProblem {
   readonly path: string;

@@ -1,4 +1,4 @@
-import { messageOf } from '../core/errors.js';
+import { messageOf, RunPaused } from '../core/errors.js';
 import type { StagePlan } from './graph.js';
 import type { StageRecord } from '../runs/record.js';
 import type { Stage } from '../stages/stage.js';
@@ -13,10 +13,12 @@ export interface ExecuteHooks {
 
 /** The outcome of running a plan. */
 export interface ExecutionResult {
-  status: 'completed' | 'failed';
+  status: 'completed' | 'failed' | 'stopped';
   stages: StageRecord[];
   outputs: Map<string, unknown>;
   failed?: { stage: string; error: unknown };
+  /** A stage ended the run early on purpose (fit at a sweep's rung): what needs it is skipped, nothing failed. */
+  stopped?: { stage: string; epoch: number; message: string };
 }
 
 /** Runs the stages in planned order; a failure skips everything that depends on it. */
@@ -30,6 +32,7 @@ export async function executeStages<Ctx>(
   const records: StageRecord[] = plan.map((s) => ({ name: s.name, status: 'pending' }));
   const outputs = new Map<string, unknown>();
   let failed: ExecutionResult['failed'];
+  let stopped: ExecutionResult['stopped'];
   onChange(records);
   for (const [i, stage] of plan.entries()) {
     const rec = records[i]!;
@@ -63,6 +66,13 @@ export async function executeStages<Ctx>(
       rec.status = 'done';
       hooks.onDone?.(stage.name, outputs.get(stage.name));
     } catch (error) {
+      if (error instanceof RunPaused && !failed) {
+        rec.status = 'stopped';
+        stopped = { stage: stage.name, epoch: error.epoch, message: error.message };
+        rec.durationMs = now() - started;
+        onChange(records);
+        continue;
+      }
       rec.status = 'failed';
       rec.error = messageOf(error);
       failed ??= { stage: stage.name, error };
@@ -70,5 +80,5 @@ export async function executeStages<Ctx>(
     rec.durationMs = now() - started;
     onChange(records);
   }
-  return { status: failed ? 'failed' : 'completed', stages: records, outputs, failed };
+  return { status: failed ? 'failed' : stopped ? 'stopped' : 'completed', stages: records, outputs, failed, ...(stopped ? { stopped } : {}) };
 }

@@ -8,7 +8,7 @@ import { gitState } from '../runs/environment.js';
 import type { RunRecord, StageRecord } from '../runs/record.js';
 import { RunLock } from '../runs/lock.js';
 import { RUN_FILES, RunDir } from '../runs/run-dir.js';
-import { silentProgress, type Progress, type StageContext } from '../stages/stage.js';
+import { silentProgress, type Progress, type StageContext, type StopAt } from '../stages/stage.js';
 import type { TestSummary } from '../stages/types.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 import { executeStages, type ExecutionResult } from './execute.js';
@@ -42,12 +42,14 @@ export interface RunOptions extends RunIO, RecordOrigin {
   readonly cores?: number;
   /** Recompute load and normalize even when the stage cache has them (--no-cache). */
   readonly noCache?: boolean;
+  /** An adaptive sweep's rung: fit stops after this many epochs and the run ends as stopped. */
+  readonly until?: StopAt;
 }
 
 /** How a run ended: its folder, each stage, the test summary or the error, and the backend it ran on. */
 export interface RunOutcome {
   readonly exitCode: number;
-  readonly status: 'completed' | 'failed' | 'interrupted';
+  readonly status: 'completed' | 'failed' | 'interrupted' | 'stopped';
   readonly runDir: string;
   readonly id: string;
   readonly stages: readonly StageRecord[];
@@ -88,7 +90,7 @@ export async function runExperiment(plan: PlannedRun, opts: RunOptions = {}): Pr
   runDir.write(RUN_FILES.spec, plan.loaded.text);
   runDir.write(RUN_FILES.resolved, plan.loaded.resolvedYaml);
   const record = newRecord(runDir, plan, backend, opts);
-  return executeRun({ plan, runDir, record, backend, io: opts, git, noCache: opts.noCache });
+  return executeRun({ plan, runDir, record, backend, io: opts, git, noCache: opts.noCache, until: opts.until });
 }
 
 /** What executeRun needs: the plan, its run folder and record (new, or resumed), and the backend in use. */
@@ -103,6 +105,8 @@ export interface RunStart {
   /** Set by `runner resume`: fit continues from this checkpoint. */
   readonly resume?: Checkpoint;
   readonly noCache?: boolean;
+  /** Where fit stops (an adaptive sweep's rung). */
+  readonly until?: StopAt;
 }
 
 /** Runs the stages into a run folder (new, or resumed) and keeps run.json current; Math.random is the process's again afterwards. */
@@ -126,7 +130,9 @@ function recordOutcome(record: RunRecord, result: ExecutionResult, aborted: bool
   const error = result.failed ? { stage: result.failed.stage, message: messageOf(result.failed.error) } : undefined;
   if (error) record.error = error;
   else delete record.error;
-  const exitCode: number = status === 'completed' ? EXIT.ok : status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
+  if (status === 'stopped' && result.stopped) record.stopped = { epoch: result.stopped.epoch, reason: result.stopped.message };
+  else delete record.stopped;
+  const exitCode: number = status === 'completed' || status === 'stopped' ? EXIT.ok : status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
   return { status, error, exitCode };
 }
 
@@ -155,6 +161,7 @@ async function runLocked(start: RunStart): Promise<RunOutcome> {
       spec: plan.spec, specDir: plan.specDir, runDir, log, signal, seed: plan.spec.seed, data: plan.session, random,
       progress: io.progress ?? silentProgress,
       ...(start.resume ? { resume: start.resume } : {}),
+      ...(start.until ? { until: start.until } : {}),
       annotate: (key, value) => {
         record[key] = value;
         save();

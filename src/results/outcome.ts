@@ -13,6 +13,9 @@ export function formatOutcome(o: RunOutcome): string {
     // A regression's summary has r2 (and mae, mse); a classification's has accuracy.
     const shown = 'r2' in s ? ['loss', 'mae', 'r2'] : ['loss', 'accuracy'];
     lines.push(`test: ${shown.map((k) => `${k} ${fixed4(s[k])}`).join('  ')}  (${String(s['examples'] ?? '?')} examples)`);
+  } else if (o.status === 'stopped') {
+    const fit = o.stages.find((s) => s.status === 'stopped');
+    lines.push(`runner: stopped in stage '${fit?.name ?? 'fit'}' (a checkpoint was written)`, `  continue it with: runner resume ${where}`);
   } else if (o.error) {
     const what = o.status === 'interrupted' ? `interrupted in stage '${o.error.stage}'` : `stage '${o.error.stage}' failed`;
     lines.push(`runner: ${what}: ${o.error.message}`);

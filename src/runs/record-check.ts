@@ -1,7 +1,7 @@
 import { RunnerError } from '../core/errors.js';
 import { RUN_FORMAT, type RunRecord } from './record.js';
 
-const STATUSES = ['running', 'completed', 'failed', 'interrupted'];
+const STATUSES = ['running', 'completed', 'failed', 'interrupted', 'stopped'];
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -24,6 +24,7 @@ const SHAPES: Record<string, (v: unknown) => boolean> = {
   data: (v) => isObject(v) && isObject(v['counts']) && Object.values(v['counts']).every(isNumber) && (v['exampleShape'] === undefined || isNumbers(v['exampleShape'])) && (v['sha256'] === undefined || isString(v['sha256'])),
   sweep: (v) => isObject(v) && isString(v['id']) && isString(v['metric']) && (v['goal'] === 'maximize' || v['goal'] === 'minimize') && isObject(v['params']),
   error: (v) => isObject(v) && isString(v['stage']) && isString(v['message']),
+  stopped: (v) => isObject(v) && isNumber(v['epoch']) && isString(v['reason']),
   resumes: (v) => Array.isArray(v) && v.every(isObject),
   model: isObject,
 };

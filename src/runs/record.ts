@@ -4,13 +4,19 @@ import type { DataFingerprint } from '../data/prepared.js';
 /** Version of the run.json layout this runner writes and reads; readers refuse newer ones. */
 export const RUN_FORMAT = 1;
 
-/** The statuses run.json holds; a reader adds 'crashed' for a running record whose process is gone. */
-export type RecordedStatus = 'running' | 'completed' | 'failed' | 'interrupted';
+/**
+ * The statuses run.json holds; a reader adds 'crashed' for a running record whose process is gone.
+ * 'stopped': an adaptive sweep stopped the run at a rung (run.json's `stopped` says where); it can go on with runner resume.
+ */
+export type RecordedStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'stopped';
+
+/** Where and why a stopped run stopped: after this epoch, at an adaptive sweep's rung. */
+export interface StopRecord { readonly epoch: number; readonly reason: string }
 
 /** What run.json says about one stage. */
 export interface StageRecord {
   name: string;
-  status: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+  status: 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'stopped';
   startedAt?: string;
   durationMs?: number;
   error?: string;
@@ -27,6 +33,8 @@ export interface SweepMeta {
   readonly metric: string;
   readonly goal: 'maximize' | 'minimize';
   readonly params: Record<string, unknown>;
+  /** An adaptive sweep's scheduler: its trials may stop at a rung. */
+  readonly scheduler?: { readonly kind: 'asha' | 'hyperband'; readonly max: number };
 }
 
 /** Versions that decide whether two runs can be compared. */
@@ -75,6 +83,7 @@ export interface RunRecord {
   model?: { params: number; inputShape: readonly number[]; summary: readonly string[] };
   trainer?: 'fused' | 'keras';
   error?: { stage: string; message: string };
+  stopped?: StopRecord;
 }
 
 /** The entries stages add to run.json as they learn them (ctx.annotate). */

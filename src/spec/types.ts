@@ -236,9 +236,16 @@ export interface SweepSpec {
   parameters: Record<string, SweepValues>;
   seeds?: number[];
   trials: number;
+  /** Same as trials (the name Optuna and W&B use). */
+  samples?: number;
   seed: number;
   metric: { name: string; goal: 'maximize' | 'minimize' };
+  /** An adaptive scheduler (one key): trials stop at rungs, the best go on from their checkpoints. */
+  scheduler?: { asha?: SchedulerBudget; hyperband?: SchedulerBudget };
 }
+
+/** A scheduler's budget: rungs at min * reductionFactor^k epochs, up to max. */
+export interface SchedulerBudget { resource: 'train.epochs'; min: number; max: number; reductionFactor: number }
 
 /** The single key of a one-key object such as a layer or an optimizer. */
 export function kindOf<T extends object>(item: T): keyof T & string {

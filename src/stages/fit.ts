@@ -1,4 +1,5 @@
 import * as tf from '../backend/tf.js';
+import { RunPaused } from '../core/errors.js';
 import { shuffleInPlace, shuffleRandom } from '../core/random.js';
 import type { Prepared } from '../data/prepared.js';
 import { saveModel } from '../model/io.js';
@@ -25,6 +26,7 @@ export const fit: RunnerStage<'fit', 'compile' | 'normalize'> = {
       if (ctx.resume) await run.resumeFrom(ctx.resume);
       for (let epoch = run.cursor.epoch; epoch <= ctx.spec.train.epochs; epoch++) {
         if (await run.epoch(epoch)) break;
+        if (ctx.until && epoch >= ctx.until.epochs && epoch < ctx.spec.train.epochs) await run.pause(epoch, ctx.until.reason);
       }
     } finally {
       trainer.dispose();
@@ -109,15 +111,25 @@ class FitRun {
     return { epoch, step: 0, sums: [], order: this.order.slice() };
   }
 
+  /**
+   * A rung of an adaptive sweep: checkpoints the start of the next epoch (whatever train.checkpoint
+   * says, since the sweep may continue this run) and ends the run as stopped, not failed.
+   */
+  async pause(epoch: number, reason: string): Promise<never> {
+    await this.checkpoint('rung', this.boundary(epoch + 1), true);
+    this.ctx.log.info({ epoch, reason }, 'stopped');
+    throw new RunPaused(`stopped after epoch ${epoch}: ${reason}`, epoch);
+  }
+
   /** Ctrl-C: checkpoints where training stands, then ends the stage. */
   private async interrupted(at: Cursor, where: string): Promise<never> {
     await this.checkpoint('interrupt', at);
     throw new Error(`interrupted ${where}${this.ctx.spec.train.checkpoint === 'none' ? '' : '; checkpoint written'}`);
   }
 
-  private async checkpoint(reason: Checkpoint['reason'], at: Cursor): Promise<void> {
+  private async checkpoint(reason: Checkpoint['reason'], at: Cursor, always = false): Promise<void> {
     const { ctx, trainer } = this;
-    if (ctx.spec.train.checkpoint === 'none') return;
+    if (ctx.spec.train.checkpoint === 'none' && !always) return;
     const global = ctx.random?.state();
     saveCheckpoint(ctx.runDir.file(RUN_FILES.checkpoint), {
       reason, cursor: at, weights: snapshot(this.model), optimizer: await trainer.getState(), ...(this.bestWeights ? { best: this.bestWeights } : {}),

@@ -39,9 +39,14 @@ export interface StageContext {
   readonly random?: GlobalRandom;
   /** Set by `runner resume`: fit continues from this checkpoint instead of starting. */
   readonly resume?: Checkpoint;
+  /** An adaptive sweep's rung: fit stops after this many epochs (of train.epochs), writes a checkpoint and ends the run as stopped. */
+  readonly until?: StopAt;
   /** Adds an entry to run.json (the data fingerprint, the model summary, ...). */
   annotate<K extends Annotation>(key: K, value: RunRecord[K]): void;
 }
+
+/** Where fit stops before train.epochs, and why (for run.json and the log). */
+export interface StopAt { readonly epochs: number; readonly reason: string }
 
 /** The six stages' outputs by name: what each stage hands to the stages that need it. */
 export interface StageOutputs {

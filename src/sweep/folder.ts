@@ -5,6 +5,7 @@ import { writeJsonAtomic } from '../core/files.js';
 import type { SweepMeta } from '../runs/record.js';
 import type { RunView } from '../runs/reader.js';
 import type { SweepPlan, Trial } from './plan.js';
+import { bracketsOf } from './scheduler.js';
 
 /** Where a trial's `runner run` output goes: `<sweep folder>/logs/<trial>.log`. */
 export const trialLog = (dir: string, hash: string): string => join(dir, 'logs', `${hash}.log`);
@@ -16,7 +17,14 @@ export type TrialState = 'done' | 'todo' | 'other shard';
 export interface PlannedTrial { trial: Trial; shard: number; state: TrialState; previous?: RunView }
 
 /** What happened to one trial this time. */
-export interface TrialOutcome { trial: Trial; status: 'completed' | 'failed' | 'interrupted' | 'skipped'; run?: string; error?: string }
+export interface TrialOutcome {
+  trial: Trial;
+  status: 'completed' | 'failed' | 'interrupted' | 'skipped' | 'stopped' | 'running';
+  run?: string;
+  error?: string;
+  /** Adaptive sweeps: the rung the trial last reached (0-based, in its bracket) and its epochs. */
+  rung?: { bracket: number; index: number; epochs: number };
+}
 
 /** sweep.json: the sweep's id, metric and every trial with its shard, parameters and status (rewritten as trials end). */
 export function writeSweepJson(dir: string, plan: SweepPlan, planned: readonly PlannedTrial[], outcomes: ReadonlyMap<string, TrialOutcome>): void {
@@ -27,12 +35,15 @@ export function writeSweepJson(dir: string, plan: SweepPlan, planned: readonly P
       status: o?.status ?? (p.state === 'done' ? 'completed' : p.state === 'other shard' ? 'other shard' : 'pending'),
       run: o?.run ?? p.previous?.id ?? null,
       ...(o?.error ? { error: o.error } : {}),
+      ...(o?.rung ? { rung: o.rung } : {}),
     };
   });
-  writeJsonAtomic(join(dir, 'sweep.json'), { formatVersion: 1, id: plan.id, spec: plan.file, method: plan.sweep.method, metric: plan.sweep.metric, trials });
+  const c = plan.scheduler;
+  const scheduler = c ? { scheduler: { kind: c.kind, resource: 'train.epochs', min: c.min, max: c.max, reductionFactor: c.eta, brackets: bracketsOf(c, plan.trials.length).map((b) => b.rungs) } } : {};
+  writeJsonAtomic(join(dir, 'sweep.json'), { formatVersion: 1, id: plan.id, spec: plan.file, method: plan.sweep.method, metric: plan.sweep.metric, ...scheduler, trials });
 }
 
-interface SweepFile { id?: unknown; metric?: { name?: unknown; goal?: unknown }; trials?: { trial?: unknown; params?: unknown }[] }
+interface SweepFile { id?: unknown; metric?: { name?: unknown; goal?: unknown }; scheduler?: { kind?: unknown; max?: unknown }; trials?: { trial?: unknown; params?: unknown }[] }
 
 /**
  * What a trial run records as its sweep (a sweep worker running trial HASH into the sweep folder):
@@ -54,5 +65,7 @@ export function trialMeta(dir: string, hash: string, specHash: string): SweepMet
   if (typeof sweep.id !== 'string' || typeof name !== 'string' || (goal !== 'maximize' && goal !== 'minimize')) throw bad(`${file} is not a sweep file (no id or metric)`);
   if (!listed || typeof listed.params !== 'object' || listed.params === null) throw bad(`${file} lists no trial ${hash}`);
   if (hash !== specHash) throw bad(`the spec with these overrides has hash ${specHash}, not the trial's`);
-  return { id: sweep.id, trial: hash, metric: name, goal, params: listed.params as Record<string, unknown> };
+  const { kind, max } = sweep.scheduler ?? {};
+  const scheduler = (kind === 'asha' || kind === 'hyperband') && typeof max === 'number' ? { scheduler: { kind: kind as 'asha' | 'hyperband', max } } : {};
+  return { id: sweep.id, trial: hash, metric: name, goal, params: listed.params as Record<string, unknown>, ...scheduler };
 }

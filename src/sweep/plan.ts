@@ -9,6 +9,8 @@ import { loadSpec } from '../spec/load.js';
 import { parseKeyPath, parseOverride, type Override } from '../spec/overrides.js';
 import type { SweepSpec, SweepValues } from '../spec/types.js';
 import { specHash, variantHash } from '../spec/hash.js';
+import { schedulerOf, type SchedulerConfig } from './scheduler.js';
+import { schedulerProblems } from './scheduler-rules.js';
 
 /** One trial: an ordinary run of the spec with these overrides (the seed among them). */
 export interface Trial {
@@ -28,6 +30,8 @@ export interface SweepPlan {
   /** runner sweep --set: applied to the spec before each trial's parameters. */
   readonly set: readonly Override[];
   readonly trials: readonly Trial[];
+  /** An adaptive scheduler (asha, hyperband): each trial is planned for its max epochs and stopped at rungs. */
+  readonly scheduler?: SchedulerConfig;
 }
 
 type Combo = Record<string, unknown>;
@@ -50,7 +54,7 @@ function sample(sweep: SweepSpec): Combo[] {
     const [lo, hi] = values.logUniform;
     return Math.exp(Math.log(lo) + rng() * (Math.log(hi) - Math.log(lo)));
   };
-  return Array.from({ length: sweep.trials }, () => Object.fromEntries(Object.entries(sweep.parameters).map(([k, v]) => [k, draw(v)])));
+  return Array.from({ length: sweep.samples ?? sweep.trials }, () => Object.fromEntries(Object.entries(sweep.parameters).map(([k, v]) => [k, draw(v)])));
 }
 
 /**
@@ -80,14 +84,18 @@ export function planSweep(file: string, setTexts: readonly string[] = []): Sweep
     const key = o.path.join('.');
     if (swept.has(key)) problems.push({ path: key, line: lines[key], message: `--set ${o.text}: ${key} is swept (${key === 'seed' && sweep.seeds ? 'sweep.seeds' : `sweep.parameters.${key}`}), so every trial would replace it; change the sweep's values instead` });
   }
+  const scheduler = schedulerOf(sweep);
+  if (scheduler) problems.push(...schedulerProblems(base, sweep, scheduler, set));
   if (problems.length) throw new SpecError(file, problems);
+  // The scheduler's resource: every trial is planned (and its schedules computed) for max epochs.
+  const budget = scheduler ? [toOverride('train.epochs', scheduler.max, `sweep.scheduler.${scheduler.kind}.max`)] : [];
 
   const combos = sweep.method === 'grid' ? grid(sweep.parameters) : sample(sweep);
   const seeds = sweep.seeds ?? [base.spec.seed];
   const trials = new Map<string, Trial>();
   for (const combo of combos) {
     for (const seed of seeds) {
-      const overrides = [...Object.entries(combo).map(([k, v]) => toOverride(k, v, `sweep.parameters.${k}${lines[k] ? ` (line ${lines[k]})` : ''}`)), toOverride('seed', seed, 'sweep.seeds')];
+      const overrides = [...Object.entries(combo).map(([k, v]) => toOverride(k, v, `sweep.parameters.${k}${lines[k] ? ` (line ${lines[k]})` : ''}`)), toOverride('seed', seed, 'sweep.seeds'), ...budget];
       try {
         const loaded = loadSpec(file, [...set, ...overrides]);
         dataKind(loaded.spec.data).check(loaded, specDir, session);
@@ -104,7 +112,7 @@ export function planSweep(file: string, setTexts: readonly string[] = []): Sweep
   if (trials.size === 0) throw new RunnerError(`${file}: the sweep has no trials`);
   const h = specHash({ experiment: base.spec, sweep }).slice(0, 8);
   const id = /sweep$/.test(base.spec.name) ? `${base.spec.name}-${h}` : `${base.spec.name}-sweep-${h}`;
-  return { id, name: base.spec.name, file, sweep, set, trials: [...trials.values()] };
+  return { id, name: base.spec.name, file, sweep, set, trials: [...trials.values()], ...(scheduler ? { scheduler } : {}) };
 }
 
 function toOverride(key: string, value: unknown, source: string): Override {

@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { writeFileAtomic } from '../core/files.js';
 import { availableParallelism } from 'node:os';
 import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
-import { WorkerPool } from './pool.js';
+import { WorkerPool, type TrialEnd } from './pool.js';
 import { trialLog, writeSweepJson, type PlannedTrial, type TrialOutcome, type TrialState } from './folder.js';
-import { buildLeaderboard, formatLeaderboard, type Leaderboard } from './leaderboard.js';
+import { writeLeaderboardFiles, type Leaderboard } from './leaderboard.js';
 import { findRunDirs, readRun, type RunView } from '../runs/reader.js';
 import type { Override } from '../spec/overrides.js';
 import { shardOf, type SweepPlan, type Trial } from './plan.js';
@@ -80,19 +79,21 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<{ o
   for (const p of todo) if (!outcomes.has(p.trial.hash)) outcomes.set(p.trial.hash, { trial: p.trial, status: 'skipped' });
   record();
 
-  const runs = findRunDirs(dir, 1).map(readRun).filter((r) => r.record.sweep?.id === plan.id);
-  const leaderboard = runs.length ? buildLeaderboard(runs) : undefined;
-  if (leaderboard) {
-    writeFileAtomic(join(dir, 'leaderboard.json'), `${JSON.stringify(leaderboard, null, 2)}\n`);
-    writeFileAtomic(join(dir, 'leaderboard.md'), formatLeaderboard(leaderboard, 'md'));
-  }
-  return { outcomes: [...outcomes.values()], leaderboard, dir };
+  return { outcomes: [...outcomes.values()], leaderboard: writeLeaderboardFiles(dir, plan.id), dir };
 }
 
-/** `lr=0.001 batchSize=32 seed=1`: the trial's overrides, short keys. */
-export function describeTrial(t: Trial): string {
+/** `lr=0.001 batchSize=32 seed=1`: the trial's overrides (but `hide`), short keys. */
+export function describeTrial(t: Trial, hide: readonly string[] = []): string {
   const key = (o: Override) => (typeof o.path[o.path.length - 1] === 'number' ? o.path.join('.') : String(o.path[o.path.length - 1]));
-  return t.overrides.map((o) => `${key(o)}=${JSON.stringify(o.value)}`).join(' ');
+  return t.overrides.filter((o) => !hide.includes(o.path.join('.'))).map((o) => `${key(o)}=${JSON.stringify(o.value)}`).join(' ');
+}
+
+/** Why a trial's run did not end well: its stage's error, the worker's death, or the worker's answer. */
+export function trialError(run: RunView | undefined, end: TrialEnd, log: string): string | undefined {
+  const where = relative(process.cwd(), log) || log;
+  return run?.record.error ? `stage '${run.record.error.stage}' failed: ${run.record.error.message}`
+    : end.type === 'died' ? `its worker process died (${end.signal ?? `exit code ${end.code}`}); see ${where}`
+      : end.error ? `${end.error}; see ${where}` : undefined;
 }
 
 /**
@@ -111,9 +112,6 @@ async function runTrial(pool: WorkerPool, plan: SweepPlan, trial: Trial, dir: st
   const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;
   if (run?.status === 'completed') return { trial, status: 'completed', run: run.id };
   if (signal.aborted || run?.status === 'interrupted') return { trial, status: 'interrupted', run: run?.id };
-  const where = relative(process.cwd(), log) || log;
-  const error = run?.record.error ? `stage '${run.record.error.stage}' failed: ${run.record.error.message}`
-    : end.type === 'died' ? `its worker process died (${end.signal ?? `exit code ${end.code}`}); see ${where}`
-      : `${end.error ?? `run status ${run?.status}`}; see ${where}`;
+  const error = trialError(run, end, log) ?? `run status ${run?.status}; see ${relative(process.cwd(), log) || log}`;
   return { trial, status: 'failed', run: run?.id, error };
 }

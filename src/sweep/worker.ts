@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
 import { EXIT, exitCodeOf, formatError, messageOf } from '../core/errors.js';
 import { planRun } from '../pipeline/plan.js';
-import { runExperiment } from '../pipeline/run.js';
+import { resumeRun } from '../pipeline/resume.js';
+import { runExperiment, type RunOptions, type RunOutcome } from '../pipeline/run.js';
+import type { StopAt } from '../stages/stage.js';
 import { formatOutcome } from '../results/outcome.js';
 import { specHash } from '../spec/hash.js';
 import { trialMeta } from './folder.js';
@@ -24,6 +26,10 @@ export interface TrialRequest {
   readonly noCache?: boolean;
   /** Where the trial's warnings and errors go. */
   readonly log: string;
+  /** An adaptive sweep's promotion: continue this run folder from its checkpoint instead of starting a run. */
+  readonly resume?: string;
+  /** An adaptive sweep's rung: stop after this many epochs. */
+  readonly until?: StopAt;
 }
 
 /** What a worker answers when a trial has ended: its run folder (whose run.json says how it went), or why there is none. */
@@ -31,6 +37,14 @@ export interface TrialDone { readonly type: 'done'; readonly hash: string; reado
 
 /** The messages a worker takes: a trial, or stop (the sweep was interrupted: end the current trial as Ctrl-C would). */
 export type WorkerRequest = TrialRequest | { readonly type: 'stop' };
+
+/** A trial's first run: planned as runner run plans it, recorded as the sweep's trial. */
+async function startTrial(m: TrialRequest, common: Omit<RunOptions, 'out' | 'sweep' | 'argv'>): Promise<RunOutcome> {
+  const plan = planRun(m.spec, m.sets);
+  const sweep = trialMeta(resolve(m.out), m.hash, specHash(plan.spec));
+  const argv = ['run', m.spec, ...m.sets.flatMap((s) => ['--set', s]), '--out', m.out];
+  return runExperiment(plan, { ...common, out: m.out, sweep, argv });
+}
 
 /**
  * `runner sweep-worker` (started by runner sweep): runs the trials it is sent, one at a time, in
@@ -53,10 +67,8 @@ export function serveTrials(): Promise<number> {
     if (controller.signal.aborted) controller = new AbortController();
     const warn = (msg: string) => appendFileSync(m.log, `runner: warning: ${msg}\n`);
     try {
-      const plan = planRun(m.spec, m.sets);
-      const sweep = trialMeta(resolve(m.out), m.hash, specHash(plan.spec));
-      const argv = ['run', m.spec, ...m.sets.flatMap((s) => ['--set', s]), '--out', m.out];
-      const outcome = await runExperiment(plan, { out: m.out, backend: m.backend, threads: m.threads, cores: m.cores, noCache: m.noCache, sweep, warn, interrupt, argv });
+      const common = { backend: m.backend, threads: m.threads, cores: m.cores, noCache: m.noCache, warn, interrupt, ...(m.until ? { until: m.until } : {}) };
+      const outcome = m.resume ? await resumeRun(m.resume, common) : await startTrial(m, common);
       // The lines runner run would print: the log holds what the trial's own terminal would have shown.
       appendFileSync(m.log, formatOutcome(outcome));
       return { type: 'done', hash: m.hash, runDir: outcome.runDir, exitCode: outcome.exitCode };
@@ -71,6 +83,11 @@ export function serveTrials(): Promise<number> {
       if (m.type === 'stop') controller.abort();
       else queue = queue.then(async () => void process.send?.(await runOne(m)));
     });
-    process.on('disconnect', () => void queue.then(() => done(EXIT.ok)));
+    // The sweep let go of this worker, or died (killed): nobody is left to report to, so a trial
+    // still under way ends as Ctrl-C would end it (checkpointed, resumable by the next sweep).
+    process.on('disconnect', () => {
+      controller.abort();
+      void queue.then(() => done(EXIT.ok));
+    });
   });
 }

@@ -22,7 +22,7 @@ export interface Cursor {
 
 /** Everything fit needs to continue exactly where it stopped. */
 export interface Checkpoint {
-  readonly reason: 'epoch' | 'best' | 'interrupt';
+  readonly reason: 'epoch' | 'best' | 'interrupt' | 'rung';
   readonly cursor: Cursor;
   readonly weights: readonly NamedArray[];
   readonly optimizer: OptimizerState;
@@ -144,6 +144,6 @@ function checkedState(value: unknown, file: string): State {
       throw bad(`entry ${JSON.stringify(e?.name)} lies outside the ${s.bytes} bytes of ${s.arraysFile}`);
     }
   }
-  if (!['epoch', 'best', 'interrupt'].includes(s.reason as string) || typeof s.trainer !== 'string' || typeof s.backend !== 'string' || typeof s.random !== 'object') throw bad('reason, trainer, backend and random are required');
+  if (!['epoch', 'best', 'interrupt', 'rung'].includes(s.reason as string) || typeof s.trainer !== 'string' || typeof s.backend !== 'string' || typeof s.random !== 'object') throw bad('reason, trainer, backend and random are required');
   return s as State;
 }
