@@ -4,18 +4,25 @@ import { RunnerError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/files.js';
 import { readRun, resolveRunArgs } from '../runs/reader.js';
 import { buildReport } from '../results/html.js';
+import { buildSweepReport, isSweepDir } from '../sweep/report-html.js';
 
 /** `runner report`: one self-contained HTML file for one or more runs; returns its path and what is wrong with the runs' files. */
 export async function reportCommand(args: readonly string[], out = 'report.html', runsDir = 'runs'): Promise<{ path: string; warnings: string[] }> {
   const dirs = resolveRunArgs(args, runsDir);
   if (dirs.length === 0) throw new RunnerError('report needs at least one run');
+  // A sweep folder on its own: the sweep's page (leaderboard, every trial by epoch).
+  if (dirs.length === 1 && isSweepDir(dirs[0]!)) return writeReport(await buildSweepReport(dirs[0]!), out, []);
   const runs = dirs.map(readRun);
   const html = await buildReport(runs, runs.length > 1 ? compareRuns(runs, 0) : undefined);
+  return writeReport(html, out, runs.flatMap((r) => r.problems.map((p) => `${r.id}: ${p}`)));
+}
+
+function writeReport(html: string, out: string, warnings: string[]): { path: string; warnings: string[] } {
   const target = resolve(out);
   try {
     writeFileAtomic(target, html);
   } catch (err) {
     throw new RunnerError(`cannot write the report to '${out}': ${(err as Error).message}`, 2, ['-o must name a file in a folder you can write to']);
   }
-  return { path: target, warnings: runs.flatMap((r) => r.problems.map((p) => `${r.id}: ${p}`)) };
+  return { path: target, warnings };
 }

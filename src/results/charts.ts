@@ -43,6 +43,40 @@ export function curvesSpec(runs: readonly RunView[], metric: 'loss' | 'accuracy'
   };
 }
 
+/** One point of a sweep trial's curve: its run, the group it is coloured by, the epoch and the value. */
+export interface TrialPoint { readonly run: string; readonly group: string; readonly epoch: number; readonly value: number }
+
+/**
+ * A sweep's trials on one chart: each trial's per-epoch value as a line coloured by its group
+ * (where it stopped), a dot where it ended, and a vertical rule at each rung of an adaptive sweep.
+ */
+export function trialCurvesSpec(points: readonly TrialPoint[], field: string, rungs: readonly number[] = []): TopLevelSpec | undefined {
+  if (points.length === 0) return undefined;
+  const last = new Map<string, TrialPoint>();
+  for (const p of points) if ((last.get(p.run)?.epoch ?? 0) < p.epoch) last.set(p.run, p);
+  const epochs = Math.max(...points.map((p) => p.epoch));
+  const x = { field: 'epoch', type: 'quantitative' as const, scale: { domain: [1, Math.max(2, epochs)] }, axis: { tickMinStep: 1, format: 'd' }, title: 'epoch' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${field} of every trial by epoch`,
+    width: 620,
+    height: 320,
+    layer: [
+      ...(rungs.length ? [{ data: { values: rungs.map((epoch) => ({ epoch })) }, mark: { type: 'rule' as const, strokeDash: [4, 4], color: '#999' }, encoding: { x } }] : []),
+      {
+        data: { values: [...points] },
+        mark: { type: 'line', strokeWidth: 1.5, opacity: 0.8 },
+        encoding: { x, y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: field }, color: { field: 'group', type: 'nominal', title: 'trial' }, detail: { field: 'run' } },
+      },
+      {
+        data: { values: [...last.values()] },
+        mark: { type: 'point', filled: true, size: 40 },
+        encoding: { x, y: { field: 'value', type: 'quantitative' }, color: { field: 'group', type: 'nominal' } },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
 /** The test-set confusion matrix of one run as a heatmap with counts. */
 export function confusionSpec(run: RunView): TopLevelSpec | undefined {
   const cm = run.summary?.['confusionMatrix'] as { labels: string[]; matrix: number[][] } | undefined;

@@ -3,15 +3,15 @@ import { formatComparisonRows } from './compare-format.js';
 import type { RunView } from '../runs/reader.js';
 import { confusionSpec, curvesSpec, renderSvg } from './charts.js';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function table(rows: readonly (readonly string[])[], cls: string): string {
+export function table(rows: readonly (readonly string[])[], cls: string): string {
   const [head, ...body] = rows;
   const tr = (r: readonly string[], tag: 'th' | 'td') => `<tr>${r.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
   return `<table class="${cls}"><thead>${tr(head!, 'th')}</thead><tbody>${body.map((r) => tr(r, 'td')).join('')}</tbody></table>`;
 }
 
-const STYLE = `
+export const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; padding: 0 1rem; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: .5rem 0; } th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: left; }

@@ -41,10 +41,10 @@ export async function runAdaptiveSweep(plan: SweepPlan, opts: SweepOptions): Pro
   const pool = new WorkerPool(join(dir, 'logs'));
   stop.signal.addEventListener('abort', () => pool.stop());
   const running = new Set<Promise<void>>();
-  const launch = (job: Job) => {
+  const launch = (job: Job, replayed: boolean) => {
     const trial = trials.get(job.trial)!;
     const label = `[${trial.hash}]`;
-    opts.onEvent?.(`${label} ${job.type === 'start' ? 'start' : 'promote'} ${describeTrial(trial, ['train.epochs'])} -> ${rungName(scheduler, job)}`);
+    opts.onEvent?.(`${label} ${replayed ? `${job.type} (under way when the sweep stopped)` : job.type} ${describeTrial(trial, ['train.epochs'])} -> ${rungName(scheduler, job)}`);
     const work = async () => {
       const result = await runJob(pool, plan, job, trial, dir, opts, stop.signal);
       if (!result) return;
@@ -67,7 +67,7 @@ export async function runAdaptiveSweep(plan: SweepPlan, opts: SweepOptions): Pro
           log.append(job);
           scheduler.apply(job);
         }
-        launch(job);
+        launch(job, replayed !== undefined);
       }
       if (running.size === 0) break;
       await Promise.race(running);

@@ -105,18 +105,11 @@ const cellText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v))
 /** Renders a leaderboard as table, md, json or csv. */
 export function formatLeaderboard(lb: Leaderboard, format: 'table' | 'md' | 'json' | 'csv'): string {
   if (format === 'json') return `${JSON.stringify(lb, null, 2)}\n`;
-  const keys = [...new Set(lb.rows.flatMap((r) => Object.keys(r.params)).concat(lb.failed.flatMap((f) => Object.keys(f.params))))];
-  const adaptive = lb.budget !== undefined;
-  const epochsCell = (r: LeaderboardRow) => (adaptive ? [`${r.epochs}${r.stopped ? ' (stopped)' : ''}`] : []);
+  const { keys, adaptive, title, head, rows, failedLines } = leaderboardCells(lb);
   if (format === 'csv') {
     return csv([['rank', ...keys, ...(adaptive ? ['epochs', 'stopped'] : []), 'n', 'seeds', `mean ${lb.metric}`, 'std', 'min', 'max', 'runs'],
       ...lb.rows.map((r) => [r.rank, ...keys.map((k) => r.params[k]), ...(adaptive ? [r.epochs, r.stopped] : []), r.n, r.seeds.join(' '), r.mean, r.std, r.min, r.max, r.runs.join(' ')])]);
   }
-  const head = ['#', ...keys, ...(adaptive ? ['epochs'] : []), 'seeds', `${lb.metric} (mean +/- std)`];
-  const rows = lb.rows.map((r) => [String(r.rank), ...keys.map((k) => cellText(r.params[k])), ...epochsCell(r), String(r.n), `${r.mean.toFixed(4)} +/- ${r.std.toFixed(4)}`]);
-  const spent = lb.budget ? `; ${lb.budget.scheduler}: ${lb.budget.epochs} epochs trained, against ${lb.budget.grid} for these trials as a grid (${((100 * lb.budget.epochs) / lb.budget.grid).toFixed(1)}%)` : '';
-  const title = `sweep ${lb.sweep}: ${lb.rows.length} variant(s), ${lb.trials} trial(s), ranked by ${adaptive ? 'epochs trained, then ' : ''}${lb.metric} (${lb.goal})${spent}`;
-  const failedLines = lb.failed.map((f) => `${f.status} ${f.run} (seed ${f.seed}, ${keys.map((k) => `${k}=${cellText(f.params[k])}`).join(', ')}): ${f.error}`);
   if (format === 'md') {
     const out = [`**${title}**`, '', markdownTable([head, ...rows], ['r', ...keys.map(() => 'l' as const), ...(adaptive ? ['r' as const] : []), 'r', 'r'])];
     if (failedLines.length) out.push('', '**failed trials**', '', ...failedLines.map((l) => `- ${l}`));
@@ -125,4 +118,17 @@ export function formatLeaderboard(lb: Leaderboard, format: 'table' | 'md' | 'jso
   const out = [title, '', textTable([head, ...rows])];
   if (failedLines.length) out.push('', 'failed trials:', ...failedLines.map((l) => `  ${l}`));
   return `${out.join('\n')}\n`;
+}
+
+/** The leaderboard as text cells: its title line, the table's head and rows, and a line per failed trial (the terminal, markdown and HTML show these). */
+export function leaderboardCells(lb: Leaderboard) {
+  const keys = [...new Set(lb.rows.flatMap((r) => Object.keys(r.params)).concat(lb.failed.flatMap((f) => Object.keys(f.params))))];
+  const adaptive = lb.budget !== undefined;
+  const epochsCell = (r: LeaderboardRow) => (adaptive ? [`${r.epochs}${r.stopped ? ' (stopped)' : ''}`] : []);
+  const head = ['#', ...keys, ...(adaptive ? ['epochs'] : []), 'seeds', `${lb.metric} (mean +/- std)`];
+  const rows = lb.rows.map((r) => [String(r.rank), ...keys.map((k) => cellText(r.params[k])), ...epochsCell(r), String(r.n), `${r.mean.toFixed(4)} +/- ${r.std.toFixed(4)}`]);
+  const spent = lb.budget ? `; ${lb.budget.scheduler}: ${lb.budget.epochs} epochs trained, against ${lb.budget.grid} for these trials as a grid (${((100 * lb.budget.epochs) / lb.budget.grid).toFixed(1)}%)` : '';
+  const title = `sweep ${lb.sweep}: ${lb.rows.length} variant(s), ${lb.trials} trial(s), ranked by ${adaptive ? 'epochs trained, then ' : ''}${lb.metric} (${lb.goal})${spent}`;
+  const failedLines = lb.failed.map((f) => `${f.status} ${f.run} (seed ${f.seed}, ${keys.map((k) => `${k}=${cellText(f.params[k])}`).join(', ')}): ${f.error}`);
+  return { keys, adaptive, title, head, rows, failedLines };
 }

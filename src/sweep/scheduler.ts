@@ -58,13 +58,20 @@ export function bracketsOf(cfg: SchedulerConfig, configs: number): Bracket[] {
   });
 }
 
-/** The bracket of each configuration, in order: brackets filled one after another, round after round. */
+/**
+ * The bracket of each configuration, in order: each bracket gets its share of the configurations
+ * (its size over the sizes' sum), dealt out so that every prefix of them is shared the same way
+ * (the first configurations go to the bracket furthest below its share; ties to the earlier bracket).
+ */
 export function assignBrackets(brackets: readonly Bracket[], configs: number): number[] {
-  const out: number[] = [];
-  while (out.length < configs) {
-    for (const b of brackets) for (let i = 0; i < b.size && out.length < configs; i++) out.push(b.index);
-  }
-  return out;
+  const total = brackets.reduce((a, b) => a + b.size, 0);
+  const given = brackets.map(() => 0);
+  return Array.from({ length: configs }, (_, i) => {
+    const owed = brackets.map((b, j) => (b.size * (i + 1)) / total - given[j]!);
+    const j = owed.indexOf(Math.max(...owed));
+    given[j]!++;
+    return brackets[j]!.index;
+  });
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunnerError } from '../../src/core/errors.js';
+import { RunnerError, SpecError } from '../../src/core/errors.js';
 import { planSweep, resolveShard, shardOf } from '../../src/sweep/plan.js';
 import { FIXTURES } from '../helpers.js';
 
@@ -128,5 +128,42 @@ describe('sharding', () => {
 
   it('needs --shards for a Kubernetes Indexed Job', () => {
     expect(() => resolveShard(undefined, undefined, { JOB_COMPLETION_INDEX: '0' })).toThrow('give the number of shards with --shards N');
+  });
+});
+
+describe('planSweep with a scheduler', () => {
+  const ASHA = readFileSync(join(FIXTURES, 'tiny-asha.yaml'), 'utf8');
+  const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  it('plans every trial for max epochs (its schedules computed against max) and keeps the trials in order', () => {
+    const plan = planSweep(join(FIXTURES, 'tiny-asha.yaml'));
+    expect(plan.scheduler).toEqual({ kind: 'asha', min: 1, max: 9, eta: 3 });
+    expect(plan.trials).toHaveLength(9);
+    for (const t of plan.trials) expect(t.overrides.at(-1)).toMatchObject({ text: 'train.epochs=9', source: 'sweep.scheduler.asha.max' });
+  });
+
+  it.each([
+    { change: ['validationSplit: 0.2', 'validationSplit: 0'], key: 'data.validationSplit', line: 'validationSplit', want: 'ranks trials on validation data' },
+    { change: ['name: best.val_accuracy', 'name: test.accuracy'], key: 'sweep.metric.name', line: 'name: test.accuracy', want: "not 'test.accuracy'; test scores must not choose models" },
+    { change: ['min: 1, max: 9', 'min: 9, max: 9'], key: 'sweep.scheduler.asha.min', line: 'asha:', want: 'min (9) must be below max (9)' },
+    { change: ['metrics: [accuracy]', 'metrics: []'], key: 'compile.metrics', line: 'metrics: []', want: 'needs accuracy among compile.metrics' },
+    { change: ['model.layers.0.dense.units: [8, 16, 32]', 'train.epochs: [3, 9]'], key: 'sweep.parameters.train.epochs', line: 'train.epochs: [3, 9]', want: 'sets train.epochs' },
+    { change: ['reductionFactor: 3', 'reductionFactor: 1'], key: 'sweep.scheduler.asha.reductionFactor', line: 'reductionFactor', want: '>= 2' },
+    { change: ['asha: {', 'asha: { resource: train.steps,'], key: 'sweep.scheduler.asha.resource', line: 'resource', want: 'train.epochs' },
+  ])('refuses $key at its line', ({ change, key, line, want }) => {
+    const text = ASHA.replace(change[0]!, change[1]!);
+    expect(text).not.toBe(ASHA);
+    const message = rejection(write('bad-asha.yaml', text));
+    expect(message).toContain(`${key} (line ${lineOf(text, line)}`);
+    expect(message).toContain(want);
+  });
+
+  it('refuses --set train.epochs: the scheduler sets it', () => {
+    expect(() => planSweep(join(FIXTURES, 'tiny-asha.yaml'), ['train.epochs=3'])).toThrow(SpecError);
+    try {
+      planSweep(join(FIXTURES, 'tiny-asha.yaml'), ['train.epochs=3']);
+    } catch (err) {
+      expect((err as SpecError).details.join('\n')).toContain('train.epochs (--set train.epochs=3): the asha scheduler sets train.epochs to its max (9)');
+    }
   });
 });
