@@ -57,7 +57,9 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<{ exitCode: 
   const interrupted = outcomes.some((x) => x.status === 'interrupted' || x.status === 'skipped' || x.status === 'running') && o.signal?.aborted;
   const lines = [leaderboard ? formatLeaderboard(leaderboard, o.format).trimEnd() : 'no completed trials yet'];
   const ran = outcomes.filter((x) => x.status !== 'skipped').length;
-  lines.push('', `sweep: ${dir} (${ran} trial(s) run now, ${plan.trials.length - outcomes.length} already done or on other shards)`);
+  lines.push('', plan.scheduler
+    ? `sweep: ${dir} (${outcomes.length} of ${plan.trials.length} trial(s) started; every decision is in decisions.jsonl)`
+    : `sweep: ${dir} (${ran} trial(s) run now, ${plan.trials.length - outcomes.length} already done or on other shards)`);
   const errors = failed.length ? [`runner: ${failed.length} trial(s) failed:`, ...failed.map((f) => `  ${f.trial.hash} ${describeTrial(f.trial)}: ${f.error ?? 'failed'}`)] : [];
   if (interrupted) errors.push('runner: sweep interrupted; run it again to resume');
   const ended = (x: (typeof outcomes)[number]) => x.status === 'completed' || (plan.scheduler !== undefined && x.status === 'stopped');

@@ -10,7 +10,7 @@ import { trialLog, writeSweepJson, type PlannedTrial, type TrialOutcome } from '
 import { writeLeaderboardFiles, type Leaderboard } from './leaderboard.js';
 import type { SweepPlan, Trial } from './plan.js';
 import { WorkerPool } from './pool.js';
-import { Scheduler, type Decision, type Job, type Result } from './scheduler.js';
+import { Scheduler, underWay, type Decision, type Job, type Result } from './scheduler.js';
 import { describeTrial, sweepDir, trialError, type SweepOptions } from './trials.js';
 
 /**
@@ -31,7 +31,7 @@ export async function runAdaptiveSweep(plan: SweepPlan, opts: SweepOptions): Pro
   } catch (err) {
     throw new RunnerError(`${log.file}: ${(err as Error).message}`, 2, ['move the sweep folder away to start the sweep afresh']);
   }
-  const queue = scheduler.pending(log.decisions);
+  const queue = underWay(log.decisions);
   const planned: PlannedTrial[] = plan.trials.map((trial) => ({ trial, shard: 1, state: 'todo' }));
   const record = () => writeSweepJson(dir, plan, planned, outcomesOf(log.decisions, trials));
   record();
@@ -46,7 +46,8 @@ export async function runAdaptiveSweep(plan: SweepPlan, opts: SweepOptions): Pro
     const label = `[${trial.hash}]`;
     opts.onEvent?.(`${label} ${replayed ? `${job.type} (under way when the sweep stopped)` : job.type} ${describeTrial(trial, ['train.epochs'])} -> ${rungName(scheduler, job)}`);
     const work = async () => {
-      const result = await runJob(pool, plan, job, trial, dir, opts, stop.signal);
+      const known = [...log.decisions].reverse().find((d): d is Result => d.type === 'result' && d.trial === job.trial)?.run;
+      const result = await runJob(pool, plan, job, trial, dir, known, opts, stop.signal);
       if (!result) return;
       log.append(result);
       scheduler.apply(result);
@@ -98,8 +99,9 @@ function outcomesOf(decisions: readonly Decision[], trials: ReadonlyMap<string, 
   return out;
 }
 
-/** The trial's newest run in the sweep folder. */
-function latestRun(dir: string, hash: string): RunView | undefined {
+/** The trial's run: the one its last result names, else (a trial that was starting when the sweep stopped) its newest in the sweep folder. */
+function latestRun(dir: string, hash: string, known: string | undefined): RunView | undefined {
+  if (known && existsSync(join(dir, known))) return readRun(join(dir, known));
   const runs = findRunDirs(dir, 1).map(readRun).filter((r) => r.record.specHash === hash);
   return runs.sort((a, b) => String(a.record.startedAt).localeCompare(String(b.record.startedAt))).pop();
 }
@@ -110,9 +112,9 @@ function latestRun(dir: string, hash: string): RunView | undefined {
  * from its checkpoint; otherwise the trial starts. Undefined when the sweep was interrupted: the
  * job stays in the log as under way.
  */
-async function runJob(pool: WorkerPool, plan: SweepPlan, job: Job, trial: Trial, dir: string, opts: SweepOptions, signal: AbortSignal): Promise<Result | undefined> {
+async function runJob(pool: WorkerPool, plan: SweepPlan, job: Job, trial: Trial, dir: string, known: string | undefined, opts: SweepOptions, signal: AbortSignal): Promise<Result | undefined> {
   const cfg = plan.scheduler!;
-  const latest = latestRun(dir, trial.hash);
+  const latest = latestRun(dir, trial.hash, known);
   const reached = latest && (latest.status === 'completed' || (latest.status === 'stopped' && (latest.record.stopped?.epoch ?? 0) >= job.epochs));
   if (reached) return resultOf(plan, job, latest);
   const resumable = latest && ['stopped', 'interrupted', 'crashed', 'failed'].includes(latest.status) && existsSync(join(latest.dir, RUN_FILES.checkpoint));

@@ -21,8 +21,9 @@ export class DecisionLog {
       writeFileSync(file, `${JSON.stringify(head)}\n`);
       return new DecisionLog(file, []);
     }
-    const lines = readFileSync(file, 'utf8').split('\n');
-    const whole = lines.pop() === '' ? lines : lines.slice(0, -1);
+    // What follows the last newline is empty, or a line a kill cut short: either way it goes.
+    const whole = readFileSync(file, 'utf8').split('\n');
+    whole.pop();
     const bad = (n: number, why: string) => new RunnerError(`${file} line ${n}: ${why}`, 2, ['the decision log is written by runner sweep; move the sweep folder away to start the sweep afresh']);
     const parsed = whole.map((line, i) => {
       try {

@@ -7,7 +7,7 @@ import { dataKind } from '../data/kinds.js';
 import { DataSession } from '../data/session.js';
 import { loadSpec } from '../spec/load.js';
 import { parseKeyPath, parseOverride, type Override } from '../spec/overrides.js';
-import type { SweepSpec, SweepValues } from '../spec/types.js';
+import type { SweepSpec, SweepValues } from '../spec/sweep-types.js';
 import { specHash, variantHash } from '../spec/hash.js';
 import { schedulerOf, type SchedulerConfig } from './scheduler.js';
 import { schedulerProblems } from './scheduler-rules.js';

@@ -1,7 +1,7 @@
 import type { SpecProblem } from '../core/errors.js';
 import type { LoadedSpec } from '../spec/load.js';
 import type { Override } from '../spec/overrides.js';
-import type { SweepSpec } from '../spec/types.js';
+import type { SweepSpec } from '../spec/sweep-types.js';
 import type { SchedulerConfig } from './scheduler.js';
 
 /** The metrics a scheduler may rank rungs by: validation values a run records every epoch. */

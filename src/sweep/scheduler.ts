@@ -1,4 +1,4 @@
-import type { SweepSpec } from '../spec/types.js';
+import type { SweepSpec } from '../spec/sweep-types.js';
 
 /** An adaptive sweep's scheduler as the spec sets it: asha (one bracket) or hyperband (several). */
 export interface SchedulerConfig {
@@ -27,6 +27,16 @@ export type Decision =
 
 export type Job = Extract<Decision, { type: 'start' | 'promote' }>;
 export type Result = Extract<Decision, { type: 'result' }>;
+
+/** The jobs a log issued and did not answer (a sweep killed meanwhile runs them first), in the order they were issued. */
+export function underWay(log: readonly Decision[]): Job[] {
+  const open = new Map<string, Job>();
+  for (const d of log) {
+    if (d.type === 'result') open.delete(d.trial);
+    else open.set(d.trial, d);
+  }
+  return [...open.values()];
+}
 
 /** The scheduler of a sweep block, if it has one. */
 export function schedulerOf(sweep: SweepSpec): SchedulerConfig | undefined {
@@ -139,16 +149,6 @@ export class Scheduler {
     t.running = false;
     const key = `${r.bracket}/${r.rung}`;
     this.results.set(key, [...(this.results.get(key) ?? []), r]);
-  }
-
-  /** The jobs issued and not yet answered (a sweep killed meanwhile runs them first), in the order they were issued. */
-  pending(log: readonly Decision[]): Job[] {
-    const open = new Map<string, Job>();
-    for (const d of log) {
-      if (d.type === 'result') open.delete(d.trial);
-      else open.set(d.trial, d);
-    }
-    return [...open.values()];
   }
 
   /** The next job: promote the best unpromoted trial in the top 1/eta of the highest rung that has one, else start the next configuration; none while only waiting is left. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assignBrackets, bracketsOf, budgetOf, rungLadder, Scheduler, type Decision, type Job, type SchedulerConfig } from '../../src/sweep/scheduler.js';
+import { assignBrackets, bracketsOf, budgetOf, rungLadder, Scheduler, underWay, type Decision, type Job, type SchedulerConfig } from '../../src/sweep/scheduler.js';
 
 const ASHA: SchedulerConfig = { kind: 'asha', min: 1, max: 27, eta: 3 };
 const HYPERBAND: SchedulerConfig = { ...ASHA, kind: 'hyperband' };
@@ -100,8 +100,8 @@ describe('Scheduler (ASHA)', () => {
       kept.forEach((d) => s.apply(d));
       const last = kept[cut - 1]!;
       // Cut after a job: that job is under way and runs again first. Cut after a result: the next decision is the live one.
-      if (last.type === 'result') expect([s.pending(kept), s.next()]).toEqual([[], log[cut]]);
-      else expect(s.pending(kept)).toEqual([last]);
+      if (last.type === 'result') expect([underWay(kept), s.next()]).toEqual([[], log[cut]]);
+      else expect(underWay(kept)).toEqual([last]);
     }
   });
 
