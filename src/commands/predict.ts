@@ -36,7 +36,7 @@ export interface PredictOptions {
 export async function predictCommand(opts: PredictOptions): Promise<Prediction[]> {
   const [dir] = resolveRunArgs([opts.run], opts.runsDir);
   const run = readRun(dir!);
-  if (!existsSync(join(run.dir, RUN_FILES.modelJson))) throw new RunnerError(`${run.id} has no trained model (status: ${run.status})`, 2, run.status === 'interrupted' ? ['finish it with runner resume'] : []);
+  if (!existsSync(join(run.dir, RUN_FILES.modelJson))) throw new RunnerError(`${run.id} has no trained model (status: ${run.status})`, 2, run.status === 'interrupted' || run.status === 'stopped' ? ['finish it with runner resume (a trial an adaptive sweep stopped at a rung goes on to its max epochs)'] : []);
   const pre = readPreprocess(join(run.dir, RUN_FILES.preprocess));
   // Inputs first: one the model cannot take is reported before TensorFlow.js and the model load.
   const limits = limitsFrom();

@@ -38,7 +38,7 @@ export async function reproduceCommand(opts: ReproduceOptions): Promise<{ exitCo
   const [dir] = resolveRunArgs([opts.run], opts.runsDir);
   const original = readRun(dir!);
   if (opts.verify && original.status !== 'completed') {
-    throw new RunnerError(`${original.id} is ${original.status}: only a completed run can be verified`, 2, original.status === 'interrupted' ? ['finish it first with runner resume'] : []);
+    throw new RunnerError(`${original.id} is ${original.status}: only a completed run can be verified`, 2, original.status === 'interrupted' || original.status === 'stopped' ? ['finish it first with runner resume'] : []);
   }
   const warn = opts.warn ?? (() => {});
   const specDir = specDirOf(original);
