@@ -4,7 +4,7 @@ import { RunnerError } from '../core/errors.js';
 import type { Decision, SchedulerConfig } from './scheduler.js';
 
 /** The first line of decisions.jsonl: which sweep, scheduler and configurations the decisions are about. */
-interface Header { readonly type: 'sweep'; readonly id: string; readonly scheduler: SchedulerConfig; readonly trials: readonly string[] }
+interface Header { readonly type: 'sweep'; readonly id: string; readonly scheduler: SchedulerConfig | null; readonly trials: readonly string[] }
 
 /**
  * `<sweep folder>/decisions.jsonl`: every decision of an adaptive sweep (start, promote) and every

@@ -111,6 +111,30 @@ export function budgetOf(cfg: SchedulerConfig, configs: number): { halving: numb
   return { halving, worst, grid: configs * cfg.max };
 }
 
+/** Where a sweep's jobs come from: a scheduler, or every trial in order (grid and random sweeps on a queue). */
+export interface JobSource {
+  apply(d: Decision): void;
+  next(): Job | undefined;
+}
+
+/** Grid and random sweeps as jobs: each trial started once, in order, trained to its own epochs (epochs 0: no rung). */
+export class InOrder implements JobSource {
+  private started = 0;
+
+  constructor(private readonly order: readonly string[]) {}
+
+  apply(d: Decision): void {
+    if (d.type !== 'start') return;
+    if (this.order[this.started] !== d.trial) throw new Error(`decision log: expected trial ${this.order[this.started]} to start next, not ${d.trial}`);
+    this.started++;
+  }
+
+  next(): Job | undefined {
+    const trial = this.order[this.started];
+    return trial === undefined ? undefined : { type: 'start', trial, bracket: 0, rung: 0, epochs: 0 };
+  }
+}
+
 interface TrialState { bracket: number; rung: number; running: boolean; promotedFrom: Set<number> }
 
 /**
@@ -118,7 +142,7 @@ interface TrialState { bracket: number; rung: number; running: boolean; promoted
  * each decision and result in the order they happened (live, or replayed from decisions.jsonl),
  * `next` gives the next job. The same decisions in give the same decisions out.
  */
-export class Scheduler {
+export class Scheduler implements JobSource {
   readonly brackets: Bracket[];
   private readonly bracketOf: number[];
   private readonly trials = new Map<string, TrialState>();
