@@ -6,6 +6,7 @@ import { formatLeaderboard, leaderboardOf } from '../sweep/leaderboard.js';
 import { describeTrial, runSweep, triage } from '../sweep/trials.js';
 import { planSweep, resolveShard, type SweepPlan } from '../sweep/plan.js';
 import { runAdaptiveSweep } from '../sweep/adaptive.js';
+import { runQueueSweep } from '../sweep/queue-sweep.js';
 import { assignBrackets, budgetOf, bracketsOf } from '../sweep/scheduler.js';
 
 export interface SweepCommandOptions {
@@ -25,6 +26,8 @@ export interface SweepCommandOptions {
   /** --threads: overrides the spec's threads. */
   readonly threads?: ThreadsChoice;
   readonly noCache?: boolean;
+  /** --queue: coordinate the sweep through this Redis; runner worker processes run the trials. */
+  readonly queue?: string;
   readonly signal?: AbortSignal;
   readonly onEvent?: (line: string) => void;
 }
@@ -36,6 +39,9 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<{ exitCode: 
   if (o.jobs !== undefined && !(Number.isInteger(o.jobs) && o.jobs >= 1)) throw new RunnerError(`-j ${o.jobs}: expected a whole number >= 1`);
   if (o.shards !== undefined && !(Number.isInteger(o.shards) && o.shards >= 1)) throw new RunnerError(`--shards ${o.shards}: expected a whole number >= 1`);
   const plan = planSweep(o.spec, o.set);
+  if (o.queue !== undefined && (o.matrix || o.shard !== undefined || o.shards !== undefined)) {
+    throw new RunnerError(`--queue and --${o.matrix ? 'matrix' : o.shard !== undefined ? 'shard' : 'shards'} are two ways to spread a sweep over machines: choose one`, 2, ['--queue balances trials over workers as they come; --shard splits a grid in advance (CI jobs)']);
+  }
   if (plan.scheduler && (o.matrix || o.shard !== undefined || o.shards !== undefined)) {
     throw new RunnerError(`${o.spec}: --${o.matrix ? 'matrix' : o.shard !== undefined ? 'shard' : 'shards'} splits a sweep into fixed parts, but the ${plan.scheduler.kind} scheduler decides promotions as results come in, so its trials cannot be split in advance`, 2, ['run it on one machine (-j N runs trials in parallel), or remove sweep.scheduler to shard a grid or random sweep; spreading an adaptive sweep over machines needs a shared queue (distributed sweeps)']);
   }
@@ -52,12 +58,13 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<{ exitCode: 
   }
   const jobs = o.jobs ?? availableParallelism();
   const options = { out: o.out, jobs, shard, failFast: o.failFast, backend: o.backend, threads: o.threads, noCache: o.noCache, signal: o.signal, onEvent: o.onEvent };
-  const { outcomes, leaderboard, dir } = plan.scheduler ? await runAdaptiveSweep(plan, options) : await runSweep(plan, options);
+  const { outcomes, leaderboard, dir } = o.queue !== undefined ? await runQueueSweep(plan, { ...options, jobs: o.jobs ?? 4, queue: o.queue })
+    : plan.scheduler ? await runAdaptiveSweep(plan, options) : await runSweep(plan, options);
   const failed = outcomes.filter((x) => x.status === 'failed');
   const interrupted = outcomes.some((x) => x.status === 'interrupted' || x.status === 'skipped' || x.status === 'running') && o.signal?.aborted;
   const lines = [leaderboard ? formatLeaderboard(leaderboard, o.format).trimEnd() : 'no completed trials yet'];
   const ran = outcomes.filter((x) => x.status !== 'skipped').length;
-  lines.push('', plan.scheduler
+  lines.push('', plan.scheduler !== undefined || o.queue !== undefined
     ? `sweep: ${dir} (${outcomes.length} of ${plan.trials.length} trial(s) started; every decision is in decisions.jsonl)`
     : `sweep: ${dir} (${ran} trial(s) run now, ${plan.trials.length - outcomes.length} already done or on other shards)`);
   const errors = failed.length ? [`runner: ${failed.length} trial(s) failed:`, ...failed.map((f) => `  ${f.trial.hash} ${describeTrial(f.trial)}: ${f.error ?? 'failed'}`)] : [];

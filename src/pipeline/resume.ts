@@ -18,6 +18,8 @@ export interface ResumeRequest extends RunIO {
   readonly cores?: number;
   readonly noCache?: boolean;
   readonly until?: StopAt;
+  /** A sweep queue says the run's process is gone (on whatever machine): continue it even though run.json says running. */
+  readonly takeOver?: boolean;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface ResumeRequest extends RunIO {
 export async function resumeRun(dir: string, opts: ResumeRequest): Promise<RunOutcome> {
   const run = readRun(dir);
   if (run.status === 'completed') throw new RunnerError(`${run.id} has already completed: there is nothing to resume`, 2, ['runner reproduce reruns it into a new folder']);
-  if (run.status === 'running') throw new RunnerError(`${run.id} is still running (pid ${run.record.pid})`);
+  if (run.status === 'running' && !opts.takeOver) throw new RunnerError(`${run.id} is still running (pid ${run.record.pid})`);
   const checkpoint = loadCheckpoint(join(run.dir, RUN_FILES.checkpoint));
   const plan = planRun(join(run.dir, RUN_FILES.resolved), [], { specDir: specDirOf(run) });
   const { spec } = plan;
@@ -39,5 +41,5 @@ export async function resumeRun(dir: string, opts: ResumeRequest): Promise<RunOu
   const { error: _error, endedAt: _endedAt, stopped: _stopped, ...rest } = run.record;
   const resumed = { at: new Date().toISOString(), epoch: checkpoint.cursor.epoch, batch: checkpoint.cursor.step, checkpoint: checkpoint.reason, backend: backend.used };
   const record: RunRecord = { ...rest, status: 'running', pid: process.pid, resumes: [...(rest.resumes ?? []), resumed] };
-  return executeRun({ plan, runDir: RunDir.open(run.dir), record, backend, io: opts, resume: checkpoint, noCache: opts.noCache, until: opts.until });
+  return executeRun({ plan, runDir: RunDir.open(run.dir), record, backend, io: opts, resume: checkpoint, noCache: opts.noCache, until: opts.until, takeOver: opts.takeOver });
 }

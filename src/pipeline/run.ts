@@ -107,12 +107,14 @@ export interface RunStart {
   readonly noCache?: boolean;
   /** Where fit stops (an adaptive sweep's rung). */
   readonly until?: StopAt;
+  /** Take the run folder's lock over from a process another machine held it by (a sweep queue says it is gone). */
+  readonly takeOver?: boolean;
 }
 
 /** Runs the stages into a run folder (new, or resumed) and keeps run.json current; Math.random is the process's again afterwards. */
 export async function executeRun(start: RunStart): Promise<RunOutcome> {
   // One process writes a run folder at a time (two resumes started at the same moment: one is refused).
-  const lock = RunLock.acquire(start.runDir.path, start.io.warn);
+  const lock = RunLock.acquire(start.runDir.path, start.io.warn, start.takeOver);
   // What a killed process left half-written (kill -9 during a save) goes before anything is written.
   for (const sub of ['', RUN_FILES.model, RUN_FILES.checkpoint]) removeLeftovers(start.runDir.file(sub));
   try {

@@ -30,6 +30,8 @@ export interface TrialRequest {
   readonly resume?: string;
   /** An adaptive sweep's rung: stop after this many epochs. */
   readonly until?: StopAt;
+  /** The queue gave this job to this worker after its last worker stopped answering: resume its run even if run.json says running. */
+  readonly takeOver?: boolean;
 }
 
 /** What a worker answers when a trial has ended: its run folder (whose run.json says how it went), or why there is none. */
@@ -68,7 +70,7 @@ export function serveTrials(): Promise<number> {
     const warn = (msg: string) => appendFileSync(m.log, `runner: warning: ${msg}\n`);
     try {
       const common = { backend: m.backend, threads: m.threads, cores: m.cores, noCache: m.noCache, warn, interrupt, ...(m.until ? { until: m.until } : {}) };
-      const outcome = m.resume ? await resumeRun(m.resume, common) : await startTrial(m, common);
+      const outcome = m.resume ? await resumeRun(m.resume, { ...common, ...(m.takeOver ? { takeOver: true } : {}) }) : await startTrial(m, common);
       // The lines runner run would print: the log holds what the trial's own terminal would have shown.
       appendFileSync(m.log, formatOutcome(outcome));
       return { type: 'done', hash: m.hash, runDir: outcome.runDir, exitCode: outcome.exitCode };

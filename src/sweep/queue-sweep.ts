@@ -1,0 +1,74 @@
+import { resolve } from 'node:path';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { RunnerError } from '../core/errors.js';
+import { runnerVersion } from '../runs/environment.js';
+import { readRun } from '../runs/reader.js';
+import { driveSweep } from './drive.js';
+import type { TrialOutcome } from './folder.js';
+import { resultOf, untilOf } from './jobs.js';
+import type { Leaderboard } from './leaderboard.js';
+import type { SweepPlan } from './plan.js';
+import { openRedis, parseQueueUrl, queueName, REGISTRY, type QueueJobData, type QueueJobResult } from './redis.js';
+import { sweepDir, type SweepOptions } from './trials.js';
+
+/**
+ * `runner sweep --queue redis://...`: the coordinator. It plans the sweep, puts its jobs on the
+ * sweep's BullMQ queue (`-j` of them at a time), and makes the scheduler's decisions as workers'
+ * results come back, with the decision log and leaderboard of a local sweep. Workers on any
+ * machine run the jobs into the sweep folder, which they must all see at the same path.
+ */
+export async function runQueueSweep(plan: SweepPlan, opts: SweepOptions & { readonly queue: string }): Promise<{ outcomes: TrialOutcome[]; leaderboard?: Leaderboard; dir: string }> {
+  const target = parseQueueUrl(opts.queue);
+  const dir = sweepDir(plan, opts.out);
+  const stop = new AbortController();
+  opts.signal?.addEventListener('abort', () => stop.abort());
+  let lost: string | undefined;
+  const connection = await openRedis(target, (message) => {
+    lost = message;
+    stop.abort();
+  });
+  const name = queueName(plan.id);
+  const queue = new Queue<QueueJobData, QueueJobResult>(name, { connection });
+  // QueueEvents blocks on its connection: a second one (BullMQ does not close connections it was given).
+  const eventsConnection = connection.duplicate();
+  const events = new QueueEvents(name, { connection: eventsConnection });
+  await events.waitUntilReady();
+  const version = runnerVersion();
+  await connection.multi().sadd(REGISTRY.sweeps, plan.id).hset(REGISTRY.sweep(plan.id), { queue: name, out: dir, version, state: 'running' }).exec();
+  const stopped = new Promise<undefined>((done) => stop.signal.addEventListener('abort', () => done(undefined)));
+  try {
+    const result = await driveSweep(plan, { out: opts.out, slots: opts.jobs, failFast: opts.failFast, signal: stop.signal, onEvent: opts.onEvent }, {
+      async run(job, trial, known) {
+        const until = untilOf(plan, job);
+        const data: QueueJobData = {
+          version, sweep: plan.id, hash: trial.hash, spec: resolve(plan.file), sets: [...plan.set, ...trial.overrides].map((o) => o.text), out: dir, job,
+          ...(until ? { until } : {}), ...(known ? { known } : {}),
+          ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.threads ? { threads: opts.threads } : {}), ...(opts.noCache ? { noCache: true } : {}),
+        };
+        // One id per job: a coordinator started again finds the job (done, or still queued) instead of adding it twice.
+        const jobId = `${trial.hash}-${job.rung}-${job.epochs}`;
+        const queued = (await Job.fromId<QueueJobData, QueueJobResult>(queue, jobId)) ?? (await queue.add('trial', data, { jobId, removeOnComplete: false, removeOnFail: false }));
+        let answer: QueueJobResult | undefined;
+        let error: string | undefined;
+        try {
+          answer = await Promise.race([queued.waitUntilFinished(events), stopped]);
+        } catch (err) {
+          error = `refused or failed on a worker: ${(err as Error).message}`;
+        }
+        if (stop.signal.aborted) return undefined;
+        const run = answer?.runDir ? readRun(answer.runDir) : undefined;
+        return resultOf(plan, job, run, error ?? answer?.error);
+      },
+      stop() {},
+      close() {},
+    });
+    if (lost) throw new RunnerError(`${lost}; the sweep's finished trials are kept in ${dir}; run the sweep again once Redis is back`, 1);
+    if (!opts.signal?.aborted) await connection.multi().srem(REGISTRY.sweeps, plan.id).hset(REGISTRY.sweep(plan.id), 'state', 'done').exec();
+    return result;
+  } finally {
+    // A Redis that is gone does not answer the closing either: wait for it a moment at most.
+    await Promise.race([Promise.allSettled([events.close(), queue.close()]), new Promise((done) => setTimeout(done, 2000).unref())]);
+    eventsConnection.disconnect();
+    connection.disconnect();
+  }
+}

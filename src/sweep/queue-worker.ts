@@ -1,0 +1,111 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
+import { EXIT, RunnerError } from '../core/errors.js';
+import { runnerVersion } from '../runs/environment.js';
+import { readRun } from '../runs/reader.js';
+import { trialLog } from './folder.js';
+import { jobPlan } from './jobs.js';
+import { WorkerPool } from './pool.js';
+import { openRedis, parseQueueUrl, REGISTRY, type QueueJobData, type QueueJobResult } from './redis.js';
+import { trialError } from './trials.js';
+
+export interface QueueWorkerOptions {
+  readonly queue: string;
+  /** Trials at once on this machine. */
+  readonly jobs: number;
+  /** Stay when the sweeps are done, for the next one. */
+  readonly keepAlive?: boolean;
+  /** Ctrl-C: trials under way are checkpointed and handed back to the queue. */
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (line: string) => void;
+}
+
+/** How long a worker holds a job without renewing its lock before another may take it (stalled); RUNNER_QUEUE_LOCK_MS changes it. */
+const lockMs = () => Number(process.env['RUNNER_QUEUE_LOCK_MS'] ?? 30_000);
+
+/**
+ * `runner worker --queue redis://...`: takes the trials of every sweep under way on that Redis,
+ * `jobs` at a time, each in a sweep worker process, into the sweep's folder, and answers with the
+ * run folder. It ends by itself once the sweeps it served are done (unless `keepAlive`). A job
+ * whose worker died is taken by another after the lock expires and continues from its checkpoint.
+ */
+export async function serveQueue(opts: QueueWorkerOptions): Promise<number> {
+  const target = parseQueueUrl(opts.queue);
+  const stop = new AbortController();
+  let lost: string | undefined;
+  const connection = await openRedis(target, (message) => {
+    lost = message;
+    stop.abort();
+  });
+  opts.signal?.addEventListener('abort', () => stop.abort());
+  const version = runnerVersion();
+  const pool = new WorkerPool(join(tmpdir(), `runner-worker-${process.pid}`));
+  stop.signal.addEventListener('abort', () => pool.stop());
+  const workers = new Map<string, Worker<QueueJobData, QueueJobResult>>();
+  let served = 0;
+
+  const processor = async (job: Job<QueueJobData, QueueJobResult>, token?: string): Promise<QueueJobResult> => {
+    const d = job.data;
+    if (d.version !== version) throw new UnrecoverableError(`worker on ${hostname()} runs runner ${version}, the sweep was planned by runner ${d.version}; install the same version on every machine`);
+    for (const [what, path] of [['spec', d.spec], ['sweep folder', d.out]] as const) {
+      if (!existsSync(path)) throw new UnrecoverableError(`worker on ${hostname()} cannot read the ${what} ${path}; the spec and --out must be on storage every worker sees at the same path`);
+    }
+    // A job started before (its worker stopped renewing the lock: killed) may find its run marked running: take it over.
+    const { reached, resume } = jobPlan(d.out, d.hash, d.job, d.known, job.attemptsStarted > 1 || job.stalledCounter > 0);
+    if (reached) return { runDir: reached.dir };
+    const log = trialLog(d.out, d.hash);
+    mkdirSync(dirname(log), { recursive: true });
+    opts.onEvent?.(`[${d.hash}] ${resume ? 'continue' : 'start'} (sweep ${d.sweep}${d.until ? `, to ${d.until.epochs} epochs` : ''})`);
+    const end = await pool.run({
+      hash: d.hash, spec: d.spec, sets: d.sets, out: d.out, log, cores: Math.max(1, Math.floor(availableParallelism() / opts.jobs)),
+      ...(d.backend ? { backend: d.backend as BackendChoice } : {}), ...(d.threads ? { threads: d.threads as ThreadsChoice } : {}), ...(d.noCache ? { noCache: true } : {}),
+      ...(resume ? { resume, takeOver: true } : {}), ...(d.until ? { until: d.until } : {}),
+    });
+    const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;
+    if (stop.signal.aborted && (run?.status === 'interrupted' || !run)) {
+      // Ctrl-C or Redis gone: the trial is checkpointed; hand the job back for another worker.
+      if (!lost && token) await job.moveToWait(token);
+      opts.onEvent?.(`[${d.hash}] handed back (checkpointed)`);
+      throw new WaitingError();
+    }
+    opts.onEvent?.(`[${d.hash}] ${run?.status ?? 'failed'}${run ? ` (${run.id})` : ''}`);
+    return { ...(run ? { runDir: run.dir } : {}), ...(trialError(run, end, log) ? { error: trialError(run, end, log) } : {}) };
+  };
+
+  const follow = async () => {
+    const ids = await connection.smembers(REGISTRY.sweeps);
+    for (const id of ids) {
+      if (workers.has(id)) continue;
+      const info = await connection.hgetall(REGISTRY.sweep(id));
+      if (info['state'] !== 'running' || !info['queue']) continue;
+      opts.onEvent?.(`serving sweep ${id} (queue ${info['queue']}, ${opts.jobs} at a time)`);
+      const w = new Worker<QueueJobData, QueueJobResult>(info['queue'], processor, { connection, concurrency: opts.jobs, lockDuration: lockMs(), stalledInterval: lockMs(), maxStalledCount: 1000 });
+      w.on('error', () => {});
+      workers.set(id, w);
+      served++;
+    }
+    for (const [id, w] of workers) {
+      if (ids.includes(id)) continue;
+      await w.close();
+      workers.delete(id);
+      opts.onEvent?.(`sweep ${id} is done`);
+    }
+  };
+
+  try {
+    while (!stop.signal.aborted) {
+      await follow();
+      if (served > 0 && workers.size === 0 && !opts.keepAlive) break;
+      await new Promise((done) => setTimeout(done, 500));
+    }
+  } finally {
+    await Promise.race([Promise.allSettled([...workers.values()].map((w) => w.close())), new Promise((done) => setTimeout(done, 5000).unref())]);
+    pool.close();
+    connection.disconnect();
+  }
+  if (lost) throw new RunnerError(`${lost}; the runs this worker finished are kept in their sweep folders`, EXIT.failed);
+  return opts.signal?.aborted ? EXIT.interrupted : EXIT.ok;
+}
