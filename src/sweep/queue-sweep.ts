@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { Job as QueuedJob, Queue, QueueEvents } from 'bullmq';
 import { RunnerError } from '../core/errors.js';
 import { runnerVersion } from '../runs/environment.js';
 import { readRun } from '../runs/reader.js';
@@ -7,8 +7,9 @@ import { driveSweep } from './drive.js';
 import type { TrialOutcome } from './folder.js';
 import { resultOf, untilOf } from './jobs.js';
 import type { Leaderboard } from './leaderboard.js';
-import type { SweepPlan } from './plan.js';
-import { openRedis, parseQueueUrl, queueName, REGISTRY, type QueueJobData, type QueueJobResult } from './redis.js';
+import type { SweepPlan, Trial } from './plan.js';
+import type { Job, Result } from './scheduler.js';
+import { isConnectionGone, openRedis, parseQueueUrl, queueName, REGISTRY, type QueueJobData, type QueueJobResult } from './redis.js';
 import { sweepDir, type SweepOptions } from './trials.js';
 
 /**
@@ -27,18 +28,47 @@ export async function runQueueSweep(plan: SweepPlan, opts: SweepOptions & { read
     lost = message;
     stop.abort();
   });
-  const name = queueName(plan.id);
+  const name = queueName(plan.id, dir);
   const queue = new Queue<QueueJobData, QueueJobResult>(name, { connection });
   // QueueEvents blocks on its connection: a second one (BullMQ does not close connections it was given).
   const eventsConnection = connection.duplicate();
   const events = new QueueEvents(name, { connection: eventsConnection });
   await events.waitUntilReady();
   const version = runnerVersion();
-  await connection.multi().sadd(REGISTRY.sweeps, plan.id).hset(REGISTRY.sweep(plan.id), { queue: name, out: dir, version, state: 'running' }).exec();
+  await connection.multi().sadd(REGISTRY.sweeps, name).hset(REGISTRY.sweep(name), { sweep: plan.id, queue: name, out: dir, version, state: 'running' }).exec();
   const stopped = new Promise<undefined>((done) => stop.signal.addEventListener('abort', () => done(undefined)));
   try {
     const result = await driveSweep(plan, { out: opts.out, slots: opts.jobs, failFast: opts.failFast, signal: stop.signal, onEvent: opts.onEvent }, {
       async run(job, trial, known) {
+        try {
+          return await enqueue(job, trial, known);
+        } catch (err) {
+          if (!isConnectionGone(err)) throw err;
+          lost ??= `lost the connection to Redis at ${target.shown} (${(err as Error).message})`;
+          stop.abort();
+          return undefined;
+        }
+      },
+      stop() {},
+      close() {},
+    });
+    if (lost) throw new RunnerError(`${lost}; the sweep's finished trials are kept in ${dir}; run the sweep again once Redis is back`, 1);
+    // Done: the sweep leaves the registry (its workers stop serving it) and its queue goes.
+    if (!opts.signal?.aborted) {
+      await connection.multi().srem(REGISTRY.sweeps, name).hset(REGISTRY.sweep(name), 'state', 'done').exec();
+      await queue.obliterate({ force: true });
+    }
+    return result;
+  } finally {
+    // A Redis that is gone does not answer the closing either: wait for it a moment at most.
+    await Promise.race([Promise.allSettled([events.close(), queue.close()]), new Promise((done) => setTimeout(done, 2000).unref())]);
+    eventsConnection.disconnect();
+    connection.disconnect();
+  }
+
+  /** Puts one job on the queue (unless a coordinator before this one did) and waits for a worker's answer. */
+  async function enqueue(job: Job, trial: Trial, known: string | undefined): Promise<Result | undefined> {
+    {
         const until = untilOf(plan, job);
         const data: QueueJobData = {
           version, sweep: plan.id, hash: trial.hash, spec: resolve(plan.file), sets: [...plan.set, ...trial.overrides].map((o) => o.text), out: dir, job,
@@ -47,7 +77,7 @@ export async function runQueueSweep(plan: SweepPlan, opts: SweepOptions & { read
         };
         // One id per job: a coordinator started again finds the job (done, or still queued) instead of adding it twice.
         const jobId = `${trial.hash}-${job.rung}-${job.epochs}`;
-        const queued = (await Job.fromId<QueueJobData, QueueJobResult>(queue, jobId)) ?? (await queue.add('trial', data, { jobId, removeOnComplete: false, removeOnFail: false }));
+        const queued = (await QueuedJob.fromId<QueueJobData, QueueJobResult>(queue, jobId)) ?? (await queue.add('trial', data, { jobId, removeOnComplete: false, removeOnFail: false }));
         let answer: QueueJobResult | undefined;
         let error: string | undefined;
         try {
@@ -58,17 +88,6 @@ export async function runQueueSweep(plan: SweepPlan, opts: SweepOptions & { read
         if (stop.signal.aborted) return undefined;
         const run = answer?.runDir ? readRun(answer.runDir) : undefined;
         return resultOf(plan, job, run, error ?? answer?.error);
-      },
-      stop() {},
-      close() {},
-    });
-    if (lost) throw new RunnerError(`${lost}; the sweep's finished trials are kept in ${dir}; run the sweep again once Redis is back`, 1);
-    if (!opts.signal?.aborted) await connection.multi().srem(REGISTRY.sweeps, plan.id).hset(REGISTRY.sweep(plan.id), 'state', 'done').exec();
-    return result;
-  } finally {
-    // A Redis that is gone does not answer the closing either: wait for it a moment at most.
-    await Promise.race([Promise.allSettled([events.close(), queue.close()]), new Promise((done) => setTimeout(done, 2000).unref())]);
-    eventsConnection.disconnect();
-    connection.disconnect();
+    }
   }
 }

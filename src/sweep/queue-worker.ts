@@ -9,7 +9,7 @@ import { readRun } from '../runs/reader.js';
 import { trialLog } from './folder.js';
 import { jobPlan } from './jobs.js';
 import { WorkerPool } from './pool.js';
-import { openRedis, parseQueueUrl, REGISTRY, type QueueJobData, type QueueJobResult } from './redis.js';
+import { isConnectionGone, openRedis, parseQueueUrl, REGISTRY, type QueueJobData, type QueueJobResult } from './redis.js';
 import { trialError } from './trials.js';
 
 export interface QueueWorkerOptions {
@@ -76,28 +76,35 @@ export async function serveQueue(opts: QueueWorkerOptions): Promise<number> {
   };
 
   const follow = async () => {
-    const ids = await connection.smembers(REGISTRY.sweeps);
-    for (const id of ids) {
-      if (workers.has(id)) continue;
-      const info = await connection.hgetall(REGISTRY.sweep(id));
-      if (info['state'] !== 'running' || !info['queue']) continue;
-      opts.onEvent?.(`serving sweep ${id} (queue ${info['queue']}, ${opts.jobs} at a time)`);
-      const w = new Worker<QueueJobData, QueueJobResult>(info['queue'], processor, { connection, concurrency: opts.jobs, lockDuration: lockMs(), stalledInterval: lockMs(), maxStalledCount: 1000 });
+    const queues = await connection.smembers(REGISTRY.sweeps);
+    for (const queue of queues) {
+      if (workers.has(queue)) continue;
+      const info = await connection.hgetall(REGISTRY.sweep(queue));
+      if (info['state'] !== 'running') continue;
+      opts.onEvent?.(`serving sweep ${info['sweep'] ?? queue} (queue ${queue}, ${opts.jobs} at a time)`);
+      const w = new Worker<QueueJobData, QueueJobResult>(queue, processor, { connection, concurrency: opts.jobs, lockDuration: lockMs(), stalledInterval: lockMs(), maxStalledCount: 1000 });
       w.on('error', () => {});
-      workers.set(id, w);
+      workers.set(queue, w);
       served++;
     }
-    for (const [id, w] of workers) {
-      if (ids.includes(id)) continue;
+    for (const [queue, w] of workers) {
+      if (queues.includes(queue)) continue;
       await w.close();
-      workers.delete(id);
-      opts.onEvent?.(`sweep ${id} is done`);
+      workers.delete(queue);
+      opts.onEvent?.(`sweep queue ${queue} is done`);
     }
   };
 
   try {
     while (!stop.signal.aborted) {
-      await follow();
+      try {
+        await follow();
+      } catch (err) {
+        if (!isConnectionGone(err)) throw err;
+        lost ??= `lost the connection to Redis at ${target.shown} (${(err as Error).message})`;
+        stop.abort();
+        break;
+      }
       if (served > 0 && workers.size === 0 && !opts.keepAlive) break;
       await new Promise((done) => setTimeout(done, 500));
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RunnerError } from '../core/errors.js';
 
@@ -37,12 +38,14 @@ function why(err: unknown, target: RedisTarget): string {
  */
 export async function openRedis(target: RedisTarget, onLost: (message: string) => void): Promise<Redis> {
   const probe = new Redis(target.url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  probe.on('error', () => {});
+  // ioredis rejects with "Connection is closed"; the cause (refused, no such host) came as an error event.
+  let cause: unknown;
+  probe.on('error', (err) => void (cause ??= err));
   try {
     await probe.connect();
     await probe.ping();
   } catch (err) {
-    throw new RunnerError(why(err, target), 2, ['start redis-server, or give --queue the URL of a running one']);
+    throw new RunnerError(why(cause ?? err, target), 2, ['start redis-server, or give --queue the URL of a running one']);
   } finally {
     probe.disconnect();
   }
@@ -56,11 +59,14 @@ export async function openRedis(target: RedisTarget, onLost: (message: string) =
   return client;
 }
 
-/** The keys the coordinator and workers share: the set of sweeps under way, and each sweep's record. */
-export const REGISTRY = { sweeps: 'runner:sweeps', sweep: (id: string) => `runner:sweep:${id}` } as const;
+/** The keys the coordinator and workers share: the set of sweep queues under way, and each one's record (sweep id, folder, runner version, state). */
+export const REGISTRY = { sweeps: 'runner:sweeps', sweep: (queue: string) => `runner:sweep:${queue}` } as const;
 
-/** The BullMQ queue of a sweep: named after its id. */
-export const queueName = (sweepId: string): string => `runner-${sweepId}`;
+/** The BullMQ queue of a sweep: named after its id and its folder (the same spec swept into two folders makes two queues). */
+export const queueName = (sweepId: string, dir: string): string => `runner-${sweepId}-${createHash('sha256').update(dir).digest('hex').slice(0, 8)}`;
+
+/** Whether an error is ioredis saying the connection is gone (Redis went away mid-sweep). */
+export const isConnectionGone = (err: unknown): boolean => /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE/.test((err as Error)?.message ?? '');
 
 /** What a queued job carries: the trial as a sweep worker runs it, where, and which runner version planned it. */
 export interface QueueJobData {

@@ -1,0 +1,200 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { execa, type ResultPromise } from 'execa';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Leaderboard } from '../../src/sweep/leaderboard.js';
+import { FIXTURES, onLine } from '../helpers.js';
+
+const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
+const REDIS = '/usr/bin/redis-server';
+const hasRedis = existsSync(REDIS);
+if (!hasRedis) console.warn(`${REDIS} is not installed: the Redis queue tests are skipped (apt-get install redis-server runs them; .ci/run does)`);
+
+const work = mkdtempSync(join(tmpdir(), 'runner-queue-e2e-'));
+const servers: ChildProcess[] = [];
+afterAll(() => {
+  for (const s of servers) s.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+const freePort = () => new Promise<number>((done) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = s.address() as { port: number };
+    s.close(() => done(port));
+  });
+});
+
+/** A redis-server of the test's own on a free localhost port, in a temporary folder; answers PING before this returns. */
+async function startRedis(...args: string[]): Promise<{ url: string; port: number; server: ChildProcess }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(work, 'redis-'));
+  const server = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' });
+  servers.push(server);
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 100, password: args.includes('--requirepass') ? args[args.indexOf('--requirepass') + 1] : undefined });
+  client.on('error', () => {});
+  for (let i = 0; i < 50; i++) {
+    try {
+      await client.connect();
+      await client.ping();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  client.disconnect();
+  return { url: `redis://127.0.0.1:${port}`, port, server };
+}
+
+/** A runner process in the test folder, in its own process group (so a kill reaches its trial processes too). */
+const runner = (args: string[], env: Record<string, string> = {}) => execa('node', [BIN, ...args], { cwd: work, reject: false, detached: true, env: { RUNNER_QUEUE_LOCK_MS: '1500', ...env } });
+const leaderboardOf = (stdout: string) => JSON.parse(stdout.slice(0, stdout.lastIndexOf('}') + 1)) as Leaderboard;
+const rowsOf = (lb: Leaderboard) => lb.rows.map(({ runs: _runs, ...rest }) => rest);
+const sweepIn = (out: string) => join(work, out, readdirSync(join(work, out))[0]!);
+const decisionsOf = (dir: string) => readFileSync(join(dir, 'decisions.jsonl'), 'utf8').trim().split('\n').slice(1).map((l) => {
+  const { run: _run, ...d } = JSON.parse(l) as Record<string, unknown>;
+  return d;
+});
+/** Lines a child writes to stderr, as they come. */
+const linesOf = (child: ResultPromise) => {
+  const lines: string[] = [];
+  onLine(child.stderr, (l) => lines.push(l));
+  return lines;
+};
+
+describe.skipIf(!hasRedis)('runner sweep --queue and runner worker (Redis)', () => {
+  let redis: { url: string };
+  const local: Record<string, { dir: string; rows: ReturnType<typeof rowsOf> }> = {};
+  beforeAll(async () => {
+    copyFileSync(join(FIXTURES, 'tiny-sweep.yaml'), join(work, 'grid.yaml'));
+    copyFileSync(join(FIXTURES, 'tiny-asha.yaml'), join(work, 'asha.yaml'));
+    redis = await startRedis();
+    // The same sweeps run locally, for the leaderboards and decisions to compare with.
+    for (const [name, spec] of [['grid', 'grid.yaml'], ['asha', 'asha.yaml']]) {
+      const r = await runner(['sweep', spec!, '-j', '1', '--out', `local-${name}`, '--format', 'json']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      local[name!] = { dir: sweepIn(`local-${name}`), rows: rowsOf(leaderboardOf(r.stdout)) };
+    }
+  });
+
+  it('runs a grid sweep over two workers, who stop by themselves, with the local leaderboard', async () => {
+    const workers = [runner(['worker', '--queue', redis.url]), runner(['worker', '--queue', redis.url])];
+    const sweep = await runner(['sweep', 'grid.yaml', '--queue', redis.url, '--out', 'q-grid', '--format', 'json']);
+    expect(sweep.exitCode, sweep.stderr).toBe(0);
+    expect(rowsOf(leaderboardOf(sweep.stdout))).toEqual(local['grid']!.rows);
+    const ended = await Promise.all(workers);
+    for (const w of ended) expect(w.exitCode, w.stderr).toBe(0);
+    expect(ended.map((w) => w.stderr).join('\n')).toMatch(/sweep queue runner-tiny-sweep-[\w-]+ is done/);
+  });
+
+  it('survives a worker killed with SIGKILL mid-trial: another continues its job, same decisions as the local asha sweep', async () => {
+    const a = runner(['worker', '--queue', redis.url]);
+    const b = runner(['worker', '--queue', redis.url]);
+    const bLines = linesOf(b);
+    let killed: string | undefined;
+    let starts = 0;
+    onLine(a.stderr, (line) => {
+      const m = /^\[(\w+)\] (start|continue) /.exec(line);
+      if (m && ++starts === 2 && !killed) {
+        killed = m[1];
+        process.kill(-a.pid!, 'SIGKILL');
+      }
+    });
+    const sweep = await runner(['sweep', 'asha.yaml', '--queue', redis.url, '-j', '1', '--out', 'q-asha', '--format', 'json']);
+    expect(sweep.exitCode, sweep.stderr).toBe(0);
+    expect((await a).signal).toBe('SIGKILL');
+    expect(killed).toBeDefined();
+    expect((await b).exitCode).toBe(0);
+    // The killed worker's job went back to the queue when its lock expired, and b ran it.
+    expect(bLines.some((l) => l.startsWith(`[${killed}] `))).toBe(true);
+    expect(decisionsOf(sweepIn('q-asha'))).toEqual(decisionsOf(local['asha']!.dir));
+    expect(rowsOf(leaderboardOf(sweep.stdout))).toEqual(local['asha']!.rows);
+  });
+
+  it('continues after the coordinator is killed and started again, making the same decisions', async () => {
+    const worker = runner(['worker', '--queue', redis.url]);
+    const first = runner(['sweep', 'asha.yaml', '--queue', redis.url, '-j', '1', '--out', 'q-restart']);
+    let results = 0;
+    onLine(first.stderr, (line) => {
+      if (/ stopped at rung /.test(line) && ++results === 4) process.kill(-first.pid!, 'SIGKILL');
+    });
+    expect((await first).signal).toBe('SIGKILL');
+    const again = await runner(['sweep', 'asha.yaml', '--queue', redis.url, '-j', '1', '--out', 'q-restart']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(decisionsOf(sweepIn('q-restart'))).toEqual(decisionsOf(local['asha']!.dir));
+    expect((await worker).exitCode).toBe(0);
+  });
+
+  it('reports a spec the workers cannot read in the coordinator\'s output, and exits 1', async () => {
+    mkdirSync(join(work, 'moving'), { recursive: true });
+    copyFileSync(join(FIXTURES, 'tiny-sweep.yaml'), join(work, 'moving', 'grid.yaml'));
+    const sweep = runner(['sweep', 'moving/grid.yaml', '--queue', redis.url, '--out', 'q-moved']);
+    let worker: ResultPromise | undefined;
+    onLine(sweep.stderr, (line) => {
+      // Every trial is on the queue and no worker has started: move the spec away, then start one.
+      if (/^\[\w+\] start /.test(line) && !worker && line.includes('seed=2') && line.includes('0.003')) {
+        renameSync(join(work, 'moving'), join(work, 'moved'));
+        worker = runner(['worker', '--queue', redis.url]);
+      }
+    });
+    const r = await sweep;
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('4 trial(s) failed');
+    expect(r.stderr).toMatch(/cannot read the spec \S+moving\/grid\.yaml; the spec and --out must be on storage every worker sees at the same path/);
+    expect((await worker!).exitCode).toBe(0);
+  });
+
+  it('refuses a job planned by another runner version, with the reason', async () => {
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue('runner-other-version', { connection });
+    await connection.multi().sadd('runner:sweeps', 'runner-other-version').hset('runner:sweep:runner-other-version', { sweep: 'other-version', queue: 'runner-other-version', out: work, version: '0.0.0-elsewhere', state: 'running' }).exec();
+    const job = await queue.add('trial', { version: '0.0.0-elsewhere', sweep: 'other-version', hash: 'x', spec: join(work, 'grid.yaml'), sets: [], out: work, job: { type: 'start', trial: 'x', bracket: 0, rung: 0, epochs: 0 } });
+    const worker = runner(['worker', '--queue', redis.url]);
+    for (let i = 0; i < 100 && !(await job.isFailed()); i++) await new Promise((r) => setTimeout(r, 100));
+    const failed = await queue.getJob(job.id!);
+    expect(failed!.failedReason).toMatch(/runs runner \d+\.\d+\.\d+, the sweep was planned by runner 0\.0\.0-elsewhere; install the same version on every machine/);
+    await connection.srem('runner:sweeps', 'runner-other-version');
+    expect((await worker).exitCode).toBe(0);
+    await queue.close();
+    connection.disconnect();
+  });
+
+  it('names the URL when Redis cannot be reached or refuses the password (exit 2, within seconds)', async () => {
+    const closed = `redis://127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+    for (const args of [['sweep', 'grid.yaml', '--queue', closed], ['worker', '--queue', closed]]) {
+      const r = await runner(args);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`cannot reach Redis at ${closed}: connection refused`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const locked = await startRedis('--requirepass', 'secret');
+    const wrong = await runner(['worker', '--queue', `redis://:nope@127.0.0.1:${locked.port}`]);
+    expect(wrong.exitCode).toBe(2);
+    expect(wrong.stderr).toContain(`Redis at redis://:***@127.0.0.1:${locked.port} refused the credentials`);
+    const bad = await runner(['sweep', 'grid.yaml', '--queue', 'http://example.org']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain("--queue 'http://example.org': expected a redis:// or rediss:// URL");
+  });
+
+  it('ends workers (exit 1, finished runs kept) and the coordinator when Redis goes away mid-sweep', async () => {
+    const gone = await startRedis();
+    const worker = runner(['worker', '--queue', gone.url, '--keep-alive']);
+    const sweep = runner(['sweep', 'asha.yaml', '--queue', gone.url, '-j', '1', '--out', 'q-gone']);
+    onLine(sweep.stderr, (line) => {
+      if (/ stopped at rung /.test(line)) gone.server.kill('SIGKILL');
+    });
+    const [w, s] = await Promise.all([worker, sweep]);
+    expect(w.exitCode).toBe(1);
+    expect(w.stderr).toContain(`lost the connection to Redis at ${gone.url}`);
+    expect(w.stderr).toContain('the runs this worker finished are kept in their sweep folders');
+    expect(s.exitCode).toBe(1);
+    expect(s.stderr).toContain(`lost the connection to Redis at ${gone.url}`);
+    expect(readdirSync(sweepIn('q-gone')).filter((d) => /^\d{8}-/.test(d)).length).toBeGreaterThanOrEqual(1);
+  });
+});
