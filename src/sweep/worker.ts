@@ -65,8 +65,9 @@ export function serveTrials(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const interrupt = { get signal() { return controller.signal; }, beforeExit: (fn: () => number) => void (cleanup = fn) };
+  // A stop (or Ctrl-C) that comes before the trial it was meant for has started still ends that
+  // trial; the next trial gets a fresh signal.
   const runOne = async (m: TrialRequest): Promise<TrialDone> => {
-    if (controller.signal.aborted) controller = new AbortController();
     const warn = (msg: string) => appendFileSync(m.log, `runner: warning: ${msg}\n`);
     try {
       const common = { backend: m.backend, threads: m.threads, cores: m.cores, noCache: m.noCache, warn, interrupt, ...(m.until ? { until: m.until } : {}) };
@@ -77,6 +78,8 @@ export function serveTrials(): Promise<number> {
     } catch (err) {
       appendFileSync(m.log, `${formatError(err)}\n`);
       return { type: 'done', hash: m.hash, error: messageOf(err), exitCode: exitCodeOf(err) };
+    } finally {
+      if (controller.signal.aborted) controller = new AbortController();
     }
   };
   return new Promise((done) => {

@@ -115,6 +115,27 @@ describe.skipIf(!hasRedis)('runner sweep --queue and runner worker (Redis)', () 
     expect(rowsOf(leaderboardOf(sweep.stdout))).toEqual(local['asha']!.rows);
   });
 
+  it('hands a worker\'s trial back on Ctrl-C (checkpointed, exit 130); another worker finishes the sweep with the same decisions', async () => {
+    const a = runner(['worker', '--queue', redis.url]);
+    const aLines = linesOf(a);
+    let handedBack: string | undefined;
+    onLine(a.stderr, (line) => {
+      const m = /^\[(\w+)\] (start|continue) /.exec(line);
+      if (m && !handedBack) {
+        handedBack = m[1];
+        process.kill(-a.pid!, 'SIGINT');
+      }
+    });
+    const sweep = runner(['sweep', 'asha.yaml', '--queue', redis.url, '-j', '1', '--out', 'q-handback', '--format', 'json']);
+    expect((await a).exitCode).toBe(130);
+    expect(aLines, aLines.join("\n")).toContain(`[${handedBack}] handed back (checkpointed)`);
+    const b = runner(['worker', '--queue', redis.url]);
+    const done = await sweep;
+    expect(done.exitCode, done.stderr).toBe(0);
+    expect((await b).exitCode).toBe(0);
+    expect(decisionsOf(sweepIn('q-handback'))).toEqual(decisionsOf(local['asha']!.dir));
+  });
+
   it('continues after the coordinator is killed and started again, making the same decisions', async () => {
     const worker = runner(['worker', '--queue', redis.url]);
     const first = runner(['sweep', 'asha.yaml', '--queue', redis.url, '-j', '1', '--out', 'q-restart']);
