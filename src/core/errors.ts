@@ -30,6 +30,9 @@ export interface SpecProblem {
   readonly line?: number;
   readonly col?: number;
   readonly source?: string;
+  /** A problem in a base spec (extends:): the base's file, and where the spec included it. */
+  readonly file?: string;
+  readonly via?: string;
   readonly message: string;
 }
 
@@ -61,7 +64,9 @@ export class DataError extends RunnerError {
 export function formatProblem(p: SpecProblem): string {
   const where: string[] = [];
   if (p.source) where.push(p.source);
-  if (p.line !== undefined) where.push(`line ${p.line}, col ${p.col ?? 1}`);
+  const at = p.line !== undefined ? `line ${p.line}, col ${p.col ?? 1}` : undefined;
+  if (p.file) where.push(`${p.file}${at ? ` ${at}` : ''}${p.via ? `; included from ${p.via}` : ''}`);
+  else if (at) where.push(at);
   if (p.path === '') return `${where.length ? `${where.join(', ')}: ` : ''}${p.message}`;
   return `${p.path}${where.length ? ` (${where.join(', ')})` : ''}: ${p.message}`;
 }

@@ -7,6 +7,7 @@ import type { SweepSpec } from './sweep-types.js';
 import type { ExperimentSpec } from './types.js';
 import { schemaProblems } from './schema-problems.js';
 import { locateProblem, type Locate } from './locate.js';
+import { composeSpec } from './extends.js';
 import { semanticProblems } from './rules.js';
 import { validateAgainstSchema } from './validator.js';
 
@@ -30,7 +31,6 @@ export function loadSpec(file: string, overrides: readonly Override[] = []): Loa
   const text = readSpecText(file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
-  const locate = (offset: number | undefined) => (offset === undefined ? {} : lineCounter.linePos(offset));
 
   // Unresolved tags are reported below with the reason they are refused.
   const syntax = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')].map((e): SpecProblem => {
@@ -39,6 +39,8 @@ export function loadSpec(file: string, overrides: readonly Override[] = []): Loa
   });
   if (syntax.length) throw new SpecError(file, syntax);
   if (doc.contents === null) throw new RunnerError(`${file} is empty: expected a YAML mapping with data, model and compile`);
+  // extends: the bases merged under this file's keys; locate finds a node in whichever file it came from.
+  const locate = composeSpec(file, doc, lineCounter);
 
   const deep = depthProblem(doc, locate);
   if (deep) throw new SpecError(file, [deep]);

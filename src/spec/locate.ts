@@ -2,8 +2,8 @@ import type { Document } from 'yaml';
 import type { SpecProblem } from '../core/errors.js';
 import { formatPath } from './overrides.js';
 
-/** Line and column (1-based) of a character offset in the spec text. */
-export type Locate = (offset: number | undefined) => { line?: number; col?: number };
+/** Line and column (1-based) of a character offset in the spec text; for a node of a base spec (extends:), its file and where it was included. */
+export type Locate = (offset: number | undefined) => { line?: number; col?: number; file?: string; via?: string };
 
 /** A problem at a key of the spec, with the line and column of its value. */
 export function locateProblem(doc: Document, locate: Locate, path: readonly (string | number)[], message: string): SpecProblem {
