@@ -156,6 +156,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command('card')
+    .description("write a completed run's MODEL_CARD.md again (every run writes one as it completes)")
+    .argument('<run>', 'run folder or unique id prefix')
+    .option('--runs-dir <dir>', 'where id prefixes are looked up', 'runs')
+    .action(async (run: string, opts: { runsDir: string }) => {
+      const { cardCommand } = await import('../commands/card.js');
+      process.stdout.write(`model card: ${cardCommand(run, opts.runsDir)}\n`);
+    });
+
+  program
     .command('report')
     .description('write one self-contained HTML report (curves, confusion matrices, params and metrics tables)')
     .argument('<runs...>', 'run folders, globs or unique id prefixes')

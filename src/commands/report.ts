@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { RUN_FILES } from '../runs/run-dir.js';
 import { compareRuns } from '../results/compare.js';
 import { RunnerError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/files.js';
@@ -13,7 +15,9 @@ export async function reportCommand(args: readonly string[], out = 'report.html'
   // A sweep folder on its own: the sweep's page (leaderboard, every trial by epoch).
   if (dirs.length === 1 && isSweepDir(dirs[0]!)) return writeReport(await buildSweepReport(dirs[0]!), out, []);
   const runs = dirs.map(readRun);
-  const html = await buildReport(runs, runs.length > 1 ? compareRuns(runs, 0) : undefined);
+  // Each completed run's MODEL_CARD.md, linked relative to where the report goes.
+  const cards = new Map(runs.filter((r) => existsSync(join(r.dir, RUN_FILES.card))).map((r) => [r.id, relative(dirname(resolve(out)), join(r.dir, RUN_FILES.card))]));
+  const html = await buildReport(runs, runs.length > 1 ? compareRuns(runs, 0) : undefined, new Date(), cards);
   return writeReport(html, out, runs.flatMap((r) => r.problems.map((p) => `${r.id}: ${p}`)));
 }
 

@@ -7,6 +7,7 @@ import { dataKind } from '../data/kinds.js';
 import { gitState } from '../runs/environment.js';
 import type { RunRecord, StageRecord } from '../runs/record.js';
 import { RunLock } from '../runs/lock.js';
+import { writeModelCard } from '../runs/model-card.js';
 import { RUN_FILES, RunDir } from '../runs/run-dir.js';
 import { silentProgress, type Progress, type StageContext, type StopAt } from '../stages/stage.js';
 import type { TestSummary } from '../stages/types.js';
@@ -177,6 +178,14 @@ async function runLocked(start: RunStart): Promise<RunOutcome> {
     await recorded;
     const { status, error, exitCode } = recordOutcome(record, result, signal.aborted);
     save();
+    if (status === 'completed') {
+      // The card is read back from the folder, as runner card writes it; a card that cannot be written is a warning, not a failed run.
+      try {
+        writeModelCard(runDir.path);
+      } catch (err) {
+        log.warn(`MODEL_CARD.md was not written: ${(err as Error).message}`);
+      }
+    }
     // The record is final: a second Ctrl-C from here on quits with the exit code it says.
     io.interrupt?.beforeExit(() => exitCode);
     if (error) log.error({ err: result.failed?.error, stage: error.stage }, `stage '${error.stage}' failed`);

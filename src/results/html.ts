@@ -20,7 +20,7 @@ table.metrics td:not(:first-child) { text-align: right; font-variant-numeric: ta
 .warn { color: #8a5a00; } code { font-size: 90%; }`;
 
 /** One self-contained HTML page: curves, confusion matrices, params diff, metrics; charts are inline SVG. */
-export async function buildReport(runs: readonly RunView[], comparison: Comparison | undefined, generatedAt = new Date()): Promise<string> {
+export async function buildReport(runs: readonly RunView[], comparison: Comparison | undefined, generatedAt = new Date(), cards: ReadonlyMap<string, string> = new Map()): Promise<string> {
   const curves = (['loss', 'accuracy'] as const).map((m) => curvesSpec(runs, m)).filter((s) => s !== undefined);
   const confusion = runs.map(confusionSpec).filter((s) => s !== undefined);
   const curveSvgs = await Promise.all(curves.map(renderSvg));
@@ -33,6 +33,7 @@ export async function buildReport(runs: readonly RunView[], comparison: Comparis
     `<style>${STYLE}</style></head><body>`,
     `<h1>runner report</h1><p>${runs.length} run(s), generated ${esc(generatedAt.toISOString())}</p>`,
     '<h2>Runs</h2>', table(runTable, 'runs'),
+    ...(cards.size ? [`<p>Model cards: ${[...cards].map(([id, href]) => `<a href="${esc(href)}">${esc(id)}</a>`).join(', ')}</p>`] : []),
     '<h2>Learning curves</h2>',
     curveSvgs.length ? `<div class="charts">${curveSvgs.map((s) => `<div class="chart">${s}</div>`).join('')}</div>` : '<p>No epochs recorded.</p>',
   ];

@@ -21,6 +21,8 @@ export const RUN_FILES = {
   modelWeights: 'model/weights.bin',
   /** fit's last checkpoint: state.json and the array file it names. */
   checkpoint: 'checkpoint',
+  /** A completed run's model card (runner card writes it again). */
+  card: 'MODEL_CARD.md',
 } as const;
 
 /** The random suffix that ends a run id (`20261126-142233-mnist-mlp-3f9c2a` -> `3f9c2a`): short enough to type. */
