@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { BackendChoice } from '../backend/select.js';
 import { parseThreads, type ThreadsChoice } from '../backend/threads.js';
@@ -153,6 +154,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (dir: string, opts: { format: 'table' | 'json' }) => {
       const { lsCommand } = await import('../commands/ls.js');
       process.stdout.write(lsCommand(dir, opts.format));
+    });
+
+  program
+    .command('init')
+    .description('write a commented spec that runs as it is: for a table (--data FILE --target COLUMN) or an image dataset (--dataset)')
+    .option('--data <file>', 'a table (.csv, .json, .jsonl): column kinds, missing values and the model size are inferred from it')
+    .option('--target <column>', 'the column to predict')
+    .option('--dataset <name>', 'mnist or fashion-mnist')
+    .option('-o, --out <file>', 'the spec to write (default: <data name>.yaml, or <dataset>-mlp.yaml)')
+    .option('--force', 'replace the file if it exists')
+    .action(async (opts: { data?: string; target?: string; dataset?: string; out?: string; force?: boolean }) => {
+      const { initCommand } = await import('../commands/init.js');
+      const file = initCommand(opts);
+      const shown = path.relative(process.cwd(), file) || file;
+      process.stdout.write(`wrote ${shown}; check the inferred column kinds, then: runner run ${shown}\n`);
     });
 
   program
