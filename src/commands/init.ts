@@ -15,7 +15,7 @@ export interface InitOptions {
 }
 
 /** What init decided about one column, and why (the why goes into the spec as a comment). */
-interface Column { readonly name: string; readonly kind: 'numeric' | 'categorical' | 'skip'; readonly why: string; readonly missing: number; readonly values: number }
+interface Column { readonly name: string; readonly kind: 'numeric' | 'categorical' | 'text' | 'skip'; readonly why: string; readonly missing: number; readonly values: number }
 
 const FORMATS: Record<string, TableFormat> = { '.csv': 'csv', '.json': 'json', '.jsonl': 'jsonl', '.ndjson': 'jsonl' };
 /** A string column with at most this many distinct values (or 5% of the rows) is a category. */
@@ -33,7 +33,7 @@ function inferColumn(name: string, cells: readonly Cell[]): Column {
   if (present.every((c) => numberOf(c) !== undefined)) return { ...base, kind: 'numeric', why: 'numbers' };
   if (distinct <= Math.max(MAX_CATEGORIES, Math.round(cells.length * 0.05))) return { ...base, kind: 'categorical', why: `${distinct} distinct values` };
   const words = present.reduce<number>((a, c) => a + labelOf(c).split(/\s+/).length, 0) / present.length;
-  return { ...base, kind: 'skip', why: words >= 4 ? `free text (${distinct} distinct values): a text model is another spec (data.text)` : `${distinct} distinct labels: an id or a name, not a feature` };
+  return words >= 4 ? { ...base, kind: 'text', why: `free text, ${words.toFixed(0)} words on average` } : { ...base, kind: 'skip', why: `${distinct} distinct labels: an id or a name, not a feature` };
 }
 
 const flow = (xs: readonly string[]) => `[${xs.map((x) => (/^[A-Za-z_][\w.-]*$/.test(x) ? x : JSON.stringify(x))).join(', ')}]`;
@@ -52,6 +52,8 @@ function tableSpec(file: string, format: TableFormat, target: string, out: strin
   const yCells = table.rows.map((r) => r[table.columns.indexOf(target)] ?? null);
   if (y.values < 2) throw new RunnerError(`--target ${target}: ${shown} holds ${y.values === 0 ? 'no values' : 'one value only'} in that column; nothing to learn`);
   const regression = y.kind === 'numeric' && (y.values > MAX_CATEGORIES || yCells.some((c) => !Number.isInteger(numberOf(c as Cell) ?? 0)));
+  const texts = columns.filter((c) => c.name !== target && c.kind === 'text');
+  if (texts.length) return textSpec({ file, format, target, out, rows: table.rows.length, columns, texts, classes: y.values, yMissing: y.missing });
   const features = columns.filter((c) => c.name !== target && c.kind !== 'skip');
   if (features.length === 0) throw new RunnerError(`${shown}: no column besides ${target} can be a feature`, 2, columns.filter((c) => c.name !== target).map((c) => `${c.name}: ${c.why}`));
   const numeric = features.filter((c) => c.kind === 'numeric').map((c) => c.name);
@@ -101,6 +103,48 @@ function tableSpec(file: string, format: TableFormat, target: string, out: strin
     '  earlyStopping: { monitor: val_loss, patience: 5, restoreBestWeights: true }',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** A table with free text: a bag-of-words model on its text columns (a text model takes text only; the other columns are named as left out). */
+function textSpec(t: { file: string; format: TableFormat; target: string; out: string; rows: number; columns: readonly Column[]; texts: readonly Column[]; classes: number; yMissing: number }): string {
+  const shown = relative(process.cwd(), t.file) || t.file;
+  if (t.yMissing) throw new RunnerError(`--target ${t.target}: ${t.yMissing} row(s) of ${shown} lack it; a text model needs a label on every row`);
+  const name = `${basename(t.file, extname(t.file)).replace(/[^A-Za-z0-9._-]+/g, '-')}-text`;
+  return [
+    `# yaml-language-server: $schema=${schemaFor(t.out)}`,
+    `# Written by runner init from ${shown}: ${t.rows} rows; classification of ${t.target} into ${t.classes} classes from free text.`,
+    '# A bag of words (tf-idf) into a small dense network; for word order, see experiments/spam-cnn.yaml. Run it with',
+    `#   runner run ${relative(process.cwd(), t.out) || t.out}`,
+    `name: ${name}`,
+    'seed: 42',
+    'data:',
+    `  format: ${t.format}`,
+    `  path: ${JSON.stringify(relative(dirname(t.out), t.file))}`,
+    `  text: ${flow(t.texts.map((c) => c.name))}`,
+    ...t.columns.filter((c) => c.name !== t.target).map((c) => `  #   ${c.name}: ${c.kind === 'text' ? `text (${c.why})` : `left out (${c.kind === 'skip' ? c.why : `${c.kind}`}; a text model reads the text columns only)`}`),
+    `  target: ${key(t.target)}`,
+    '  testSplit: 0.2',
+    '  validationSplit: 0.1',
+    'preprocess:',
+    '  - tokenize: { split: word, lowercase: true }',
+    `  - vocabulary: { maxTokens: 10000, minCount: ${t.rows >= 1000 ? 2 : 1} }`,
+    '  - bagOfWords: { mode: tfidf }',
+    'model:',
+    '  layers:',
+    '    - dense: { units: 64, activation: relu }',
+    '    - dropout: { rate: 0.3 }',
+    `    - dense: { units: ${t.classes}, activation: softmax }`,
+    'compile:',
+    '  loss: sparseCategoricalCrossentropy   # the labels as class indices',
+    '  optimizer:',
+    '    adam: { learningRate: 0.001 }',
+    '  metrics: [accuracy]',
+    'train:',
+    '  epochs: 10',
+    '  batchSize: 32',
+    '  earlyStopping: { monitor: val_loss, patience: 3, restoreBestWeights: true }',
+    '',
+  ].join('\n');
 }
 
 /** The schema's path from the spec's folder: editors with the YAML language server check the spec as it is typed. */

@@ -34,6 +34,23 @@ describe('runner init', () => {
     expect(run.stdout).toMatch(want.task ? /test: loss [\d.]+ {2}mae/ : /test: loss [\d.]+ {2}accuracy/);
   });
 
+  it('writes a bag-of-words text model for a table with free text, which trains as written', async () => {
+    const words = { good: ['superb', 'lovely', 'great', 'enjoyed'], bad: ['dull', 'boring', 'terrible', 'awful'] } as const;
+    const rows = Array.from({ length: 200 }, (_, i) => {
+      const label = i % 2 ? 'good' : 'bad';
+      const w = words[label];
+      return `${i},"screening ${i}: the film was ${w[i % 4]} and the plot ${w[(i + 1) % 4]} overall",${label}`;
+    });
+    writeFileSync(join(work, 'reviews.csv'), `id,review,label\n${rows.join('\n')}\n`);
+    const r = await runner(['init', '--data', 'reviews.csv', '--target', 'label']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const text = readFileSync(join(work, 'reviews.yaml'), 'utf8');
+    expect(parse(text)).toMatchObject({ data: { format: 'csv', text: ['review'], target: 'label' }, compile: { loss: 'sparseCategoricalCrossentropy' } });
+    expect(text).toMatch(/#   id: left out \(numeric; a text model reads the text columns only\)/);
+    const run = await runner(['run', 'reviews.yaml', '--set', 'train.epochs=3', '--out', 'runs']);
+    expect(run.exitCode, run.stderr).toBe(0);
+  });
+
   it('writes the seed MLP for --dataset mnist', async () => {
     const r = await runner(['init', '--dataset', 'mnist']);
     expect(r.exitCode, r.stderr).toBe(0);
