@@ -65,17 +65,8 @@ function tableSpec(file: string, format: TableFormat, target: string, out: strin
     ? `drop          # ${y.missing} row(s) lack the target ${target}: rows with a missing value are left out`
     : featureMissing.length ? `fill          # ${featureMissing.map((c) => `${c.name} lacks ${c.missing}`).join(', ')}: the training split's mean (numbers) or most frequent value (categories)` : undefined;
   const name = `${basename(file, extname(file)).replace(/[^A-Za-z0-9._-]+/g, '-')}-${regression ? 'regression' : 'mlp'}`;
-  const schema = schemaFor(out);
   const lines = [
-    `# yaml-language-server: $schema=${schema}`,
-    `# Written by runner init from ${shown}: ${table.rows.length} rows, ${table.columns.length} columns; ${regression ? 'regression' : `classification into ${y.values} classes`} of ${target}.`,
-    '# The column kinds below were inferred from the values: check them, then run it with',
-    `#   runner run ${relative(process.cwd(), out) || out}`,
-    `name: ${name}`,
-    'seed: 42',
-    'data:',
-    `  format: ${format}`,
-    `  path: ${JSON.stringify(relative(dirname(out), file))}`,
+    ...opening({ file, format, out, name, about: `${table.rows.length} rows, ${table.columns.length} columns; ${regression ? 'regression' : `classification into ${y.values} classes`} of ${target}.`, note: 'The column kinds below were inferred from the values: check them, then run it with' }),
     `  target: ${key(target)}`,
     ...(regression ? ['  task: regression'] : []),
     `  features: ${flow(features.map((c) => c.name))}`,
@@ -111,15 +102,7 @@ function textSpec(t: { file: string; format: TableFormat; target: string; out: s
   if (t.yMissing) throw new RunnerError(`--target ${t.target}: ${t.yMissing} row(s) of ${shown} lack it; a text model needs a label on every row`);
   const name = `${basename(t.file, extname(t.file)).replace(/[^A-Za-z0-9._-]+/g, '-')}-text`;
   return [
-    `# yaml-language-server: $schema=${schemaFor(t.out)}`,
-    `# Written by runner init from ${shown}: ${t.rows} rows; classification of ${t.target} into ${t.classes} classes from free text.`,
-    '# A bag of words (tf-idf) into a small dense network; for word order, see experiments/spam-cnn.yaml. Run it with',
-    `#   runner run ${relative(process.cwd(), t.out) || t.out}`,
-    `name: ${name}`,
-    'seed: 42',
-    'data:',
-    `  format: ${t.format}`,
-    `  path: ${JSON.stringify(relative(dirname(t.out), t.file))}`,
+    ...opening({ ...t, name, about: `${t.rows} rows; classification of ${t.target} into ${t.classes} classes from free text.`, note: 'A bag of words (tf-idf) into a small dense network; for word order, see experiments/spam-cnn.yaml. Run it with' }),
     `  text: ${flow(t.texts.map((c) => c.name))}`,
     ...t.columns.filter((c) => c.name !== t.target).map((c) => `  #   ${c.name}: ${c.kind === 'text' ? `text (${c.why})` : `left out (${c.kind === 'skip' ? c.why : `${c.kind}`}; a text model reads the text columns only)`}`),
     `  target: ${key(t.target)}`,
@@ -145,6 +128,21 @@ function textSpec(t: { file: string; format: TableFormat; target: string; out: s
     '  earlyStopping: { monitor: val_loss, patience: 3, restoreBestWeights: true }',
     '',
   ].join('\n');
+}
+
+/** The first lines of a spec for a data file: the schema, where it came from, how to run it, its name and its data's format and path. */
+function opening(o: { file: string; format: TableFormat; out: string; name: string; about: string; note: string }): string[] {
+  return [
+    `# yaml-language-server: $schema=${schemaFor(o.out)}`,
+    `# Written by runner init from ${relative(process.cwd(), o.file) || o.file}: ${o.about}`,
+    `# ${o.note}`,
+    `#   runner run ${relative(process.cwd(), o.out) || o.out}`,
+    `name: ${o.name}`,
+    'seed: 42',
+    'data:',
+    `  format: ${o.format}`,
+    `  path: ${JSON.stringify(relative(dirname(o.out), o.file))}`,
+  ];
 }
 
 /** The schema's path from the spec's folder: editors with the YAML language server check the spec as it is typed. */
