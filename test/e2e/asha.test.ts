@@ -141,6 +141,25 @@ describe('runner sweep with an asha scheduler', () => {
     expect(shard.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('keeps going past a failed trial (ranked nowhere, listed), or stops at it with --fail-fast', async () => {
+    // Pixels divided by 1e-37 overflow to Infinity: on cpu the loss is NaN in the first batch, and those 3 trials fail at rung 0.
+    const text = readFileSync(join(work, 'asha.yaml'), 'utf8').replace('compile.optimizer.adam.learningRate: [0.03, 0.01, 0.001]', 'preprocess.0.scale.divisor: [1.0e-37, 255, 200]');
+    writeFileSync(join(work, 'failing.yaml'), text);
+    const on = await runner(['sweep', 'failing.yaml', '-j', '1', '--backend', 'cpu', '--out', 'failing', '--format', 'json']);
+    expect(on.exitCode).toBe(1);
+    expect(on.stderr).toMatch(/runner: 3 trial\(s\) failed:/);
+    const lb = JSON.parse(on.stdout.slice(0, on.stdout.lastIndexOf('}') + 1)) as Leaderboard;
+    expect(lb.rows).toHaveLength(6);
+    expect(lb.failed.map((f) => f.params['preprocess.0.scale.divisor'])).toEqual([1e-37, 1e-37, 1e-37]);
+    // 6 values at rung 0 promote 2; 2 at rung 1 promote none (the top third of 2 is nobody).
+    expect(lb.rows.map((r) => r.epochs)).toEqual([3, 3, 1, 1, 1, 1]);
+    expect(lb.budget).toMatchObject({ scheduler: 'asha', grid: 81 });
+    const fast = await runner(['sweep', 'failing.yaml', '-j', '1', '--backend', 'cpu', '--out', 'failing-fast', '--fail-fast']);
+    expect(fast.exitCode).toBe(1);
+    expect(fast.stderr).toMatch(/runner: 1 trial\(s\) failed:/);
+    expect(decisionsOf(join(work, 'failing-fast', readdirSync(join(work, 'failing-fast'))[0]!))).toHaveLength(2);
+  });
+
   it('runs hyperband brackets in parallel, each configuration starting at its bracket\'s first rung', async () => {
     writeFileSync(join(work, 'hyperband.yaml'), readFileSync(join(work, 'asha.yaml'), 'utf8').replace('asha: {', 'hyperband: {'));
     const r = await runner(['sweep', 'hyperband.yaml', '-j', '2', '--out', 'hb']);

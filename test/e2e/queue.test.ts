@@ -91,6 +91,18 @@ describe.skipIf(!hasRedis)('runner sweep --queue and runner worker (Redis)', () 
     expect(ended.map((w) => w.stderr).join('\n')).toMatch(/sweep queue runner-tiny-sweep-[\w-]+ is done/);
   });
 
+  it('never runs a trial twice: a queue sweep over a folder a local sweep completed reads its runs', async () => {
+    const before = readdirSync(local['grid']!.dir).filter((d) => /^\d{8}-/.test(d)).sort();
+    const worker = runner(['worker', '--queue', redis.url]);
+    const sweep = await runner(['sweep', 'grid.yaml', '--queue', redis.url, '--out', 'local-grid', '--format', 'json']);
+    expect(sweep.exitCode, sweep.stderr).toBe(0);
+    expect(rowsOf(leaderboardOf(sweep.stdout))).toEqual(local['grid']!.rows);
+    expect(readdirSync(local['grid']!.dir).filter((d) => /^\d{8}-/.test(d)).sort()).toEqual(before);
+    const w = await worker;
+    expect(w.exitCode).toBe(0);
+    expect(w.stderr).not.toMatch(/\] start /);
+  });
+
   it('survives a worker killed with SIGKILL mid-trial: another continues its job, same decisions as the local asha sweep', async () => {
     const a = runner(['worker', '--queue', redis.url]);
     const b = runner(['worker', '--queue', redis.url]);
