@@ -105,6 +105,28 @@ describe('Conv2DBackpropFilter on wasm', () => {
     await tf.setBackend('wasm');
   });
 
+  it('ClipByValue keeps NaN on wasm as cpu does (a diverged model\'s loss is NaN, not a clipped finite number)', async () => {
+    const x = [Number.NaN, -3, 0.25, 7, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const clipped = Array.from(tf.clipByValue(tf.tensor1d(x), 1e-7, 1 - 1e-7).dataSync());
+        // The cross-entropy of a NaN prediction, as tfjs-layers computes it (clip, then log).
+        const loss = tf.losses.softmaxCrossEntropy(tf.tensor2d([[0, 1]]), tf.tensor2d([[Number.NaN, 0]])).dataSync()[0];
+        const keras = tf.metrics.categoricalCrossentropy(tf.tensor2d([[0, 1]]), tf.tensor2d([[Number.NaN, 0.5]])).dataSync()[0];
+        return { clipped, loss, keras };
+      });
+    };
+    const want = await run('cpu');
+    const got = await run('wasm');
+    expect(got.clipped).toEqual(want.clipped);
+    expect(Number.isNaN(got.clipped[0])).toBe(true);
+    expect(Number.isNaN(got.keras)).toBe(true);
+    expect(Number.isNaN(want.keras)).toBe(true);
+    expect(Number.isNaN(got.loss!) === Number.isNaN(want.loss!)).toBe(true);
+    await tf.setBackend('wasm');
+  });
+
   it('Equal with broadcasting and GatherV2 on axis 0 match cpu exactly', async () => {
     // Ties on purpose: a max's gradient compares values with their maximum.
     const a = values(2 * 5 * 3, 4).map((v) => Math.round(v * 2));
