@@ -117,16 +117,7 @@ function textSpec(t: { file: string; format: TableFormat; target: string; out: s
     '    - dense: { units: 64, activation: relu }',
     '    - dropout: { rate: 0.3 }',
     `    - dense: { units: ${t.classes}, activation: softmax }`,
-    'compile:',
-    '  loss: sparseCategoricalCrossentropy   # the labels as class indices',
-    '  optimizer:',
-    '    adam: { learningRate: 0.001 }',
-    '  metrics: [accuracy]',
-    'train:',
-    '  epochs: 10',
-    '  batchSize: 32',
-    '  earlyStopping: { monitor: val_loss, patience: 3, restoreBestWeights: true }',
-    '',
+    ...classifierTraining('sparseCategoricalCrossentropy   # the labels as class indices', '{ monitor: val_loss, patience: 3, restoreBestWeights: true }'),
   ].join('\n');
 }
 
@@ -143,6 +134,11 @@ function opening(o: { file: string; format: TableFormat; out: string; name: stri
     `  format: ${o.format}`,
     `  path: ${JSON.stringify(relative(dirname(o.out), o.file))}`,
   ];
+}
+
+/** compile and train for a classifier: Adam at 0.001, accuracy, 10 epochs of batch 32 (and early stopping when given). */
+function classifierTraining(loss: string, earlyStopping?: string): string[] {
+  return ['compile:', `  loss: ${loss}`, '  optimizer:', '    adam: { learningRate: 0.001 }', '  metrics: [accuracy]', 'train:', '  epochs: 10', '  batchSize: 32', ...(earlyStopping ? [`  earlyStopping: ${earlyStopping}`] : []), ''];
 }
 
 /** The schema's path from the spec's folder: editors with the YAML language server check the spec as it is typed. */
@@ -167,15 +163,7 @@ function datasetSpec(dataset: string, out: string): string {
     '  layers:',
     '    - dense: { units: 128, activation: relu }',
     '    - dense: { units: 10, activation: softmax }',
-    'compile:',
-    '  loss: categoricalCrossentropy',
-    '  optimizer:',
-    '    adam: { learningRate: 0.001 }',
-    '  metrics: [accuracy]',
-    'train:',
-    '  epochs: 10',
-    '  batchSize: 32',
-    '',
+    ...classifierTraining('categoricalCrossentropy'),
   ].join('\n');
 }
 
