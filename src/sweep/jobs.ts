@@ -8,7 +8,7 @@ import type { SweepPlan } from './plan.js';
 import type { Job, Result } from './scheduler.js';
 
 /** The trial's run: the one named (by its last result), else its newest in the sweep folder. */
-export function latestRun(dir: string, hash: string, known?: string): RunView | undefined {
+function latestRun(dir: string, hash: string, known?: string): RunView | undefined {
   if (known && existsSync(join(dir, known))) return readRun(join(dir, known));
   const runs = findRunDirs(dir, 1).map(readRun).filter((r) => r.record.specHash === hash);
   return runs.sort((a, b) => String(a.record.startedAt).localeCompare(String(b.record.startedAt))).pop();

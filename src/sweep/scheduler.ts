@@ -135,7 +135,7 @@ export class InOrder implements JobSource {
   }
 }
 
-interface TrialState { bracket: number; rung: number; running: boolean; promotedFrom: Set<number> }
+interface TrialState { rung: number; running: boolean; promotedFrom: Set<number> }
 
 /**
  * ASHA (Li et al., MLSys 2020) over one or more brackets, as a pure state machine: `apply` takes
@@ -159,7 +159,7 @@ export class Scheduler implements JobSource {
     if (d.type === 'start') {
       if (this.order[this.started] !== d.trial) throw new Error(`decision log: expected trial ${this.order[this.started]} to start next, not ${d.trial}`);
       this.started++;
-      this.trials.set(d.trial, { bracket: d.bracket, rung: d.rung, running: true, promotedFrom: new Set() });
+      this.trials.set(d.trial, { rung: d.rung, running: true, promotedFrom: new Set() });
       return;
     }
     const t = this.trials.get(d.trial);
@@ -199,11 +199,5 @@ export class Scheduler implements JobSource {
     const index = (trial: string) => this.order.indexOf(trial);
     return (this.results.get(`${bracket}/${rung}`) ?? []).filter((r) => r.value !== undefined)
       .sort((a, b) => sign * (a.value! - b.value!) || index(a.trial) - index(b.trial));
-  }
-
-  /** Where a trial stands: its bracket, rung and whether a job of it is running. */
-  stateOf(trial: string): { bracket: number; rung: number; running: boolean } | undefined {
-    const t = this.trials.get(trial);
-    return t && { bracket: t.bracket, rung: t.rung, running: t.running };
   }
 }
