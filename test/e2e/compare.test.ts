@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFakeRun } from '../fixtures/runs.js';
-import { readJson, readJsonl } from '../helpers.js';
+import { readJson, readJsonl, runDirOf } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
 const SPEC = new URL('../../experiments/mnist-mlp.yaml', import.meta.url).pathname;
@@ -24,7 +24,8 @@ beforeAll(async () => {
   const b = await runner(['run', SPEC, ...SMALL, '--set', 'compile.optimizer.adam.learningRate=0.003']);
   expect(a.exitCode, a.stderr).toBe(0);
   expect(b.exitCode, b.stderr).toBe(0);
-  [base, other] = readdirSync(join(work, 'runs')).sort().map((d) => join(work, 'runs', d)) as [string, string];
+  // From each run's own output: two runs started in the same second cannot be told apart by their folder names' order.
+  [base, other] = [runDirOf(a.stdout, work), runDirOf(b.stdout, work)];
 });
 
 describe('runner compare on two runs of the seed experiment that differ in learning rate', () => {
