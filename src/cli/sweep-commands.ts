@@ -4,6 +4,13 @@ import type { ThreadsChoice } from '../backend/threads.js';
 import { terminalInterrupt } from './interrupt.js';
 import { backendOption, collect, numberOf, threadsOption } from './options.js';
 
+/**
+ * A command that talked to Redis ends its process once it is done: BullMQ's connections to a
+ * Redis that went away keep reconnecting in the background and would keep Node alive. The timer
+ * does not hold the process itself; the exit code is the one main returned.
+ */
+const endSoon = () => void setTimeout(() => process.exit(), 2000).unref();
+
 /** The sweep commands: runner sweep (local, sharded or through a Redis queue), runner worker for a queue, and the hidden sweep-worker a sweep starts. */
 export function addSweepCommands(program: Command, setExit: (code: number) => void): void {
   program
@@ -26,10 +33,14 @@ export function addSweepCommands(program: Command, setExit: (code: number) => vo
     .option('--no-cache', 'trials recompute load and normalize instead of sharing the stage cache')
     .action(async (spec: string | undefined, { cache, ...opts }: { set: string[]; jobs?: number; out: string; dryRun?: boolean; shard?: string; shards?: number; matrix?: boolean; report?: string; failFast?: boolean; format: 'table' | 'md' | 'json' | 'csv'; backend?: BackendChoice; threads?: ThreadsChoice; cache: boolean; queue?: string }) => {
       const { sweepCommand } = await import('../commands/sweep.js');
-      const result = await sweepCommand({ spec, ...opts, noCache: !cache, signal: terminalInterrupt().signal, onEvent: (l) => process.stderr.write(`${l}\n`) });
-      process.stdout.write(result.output);
-      process.stderr.write(result.errors ?? '');
-      setExit(result.exitCode);
+      try {
+        const result = await sweepCommand({ spec, ...opts, noCache: !cache, signal: terminalInterrupt().signal, onEvent: (l) => process.stderr.write(`${l}\n`) });
+        process.stdout.write(result.output);
+        process.stderr.write(result.errors ?? '');
+        setExit(result.exitCode);
+      } finally {
+        if (opts.queue !== undefined) endSoon();
+      }
     });
 
   program
@@ -40,7 +51,11 @@ export function addSweepCommands(program: Command, setExit: (code: number) => vo
     .option('--keep-alive', 'stay when the sweeps are done, for the next one')
     .action(async (opts: { queue: string; jobs: number; keepAlive?: boolean }) => {
       const { serveQueue } = await import('../sweep/queue-worker.js');
-      setExit(await serveQueue({ ...opts, signal: terminalInterrupt().signal, onEvent: (l) => process.stderr.write(`${l}\n`) }));
+      try {
+        setExit(await serveQueue({ ...opts, signal: terminalInterrupt().signal, onEvent: (l) => process.stderr.write(`${l}\n`) }));
+      } finally {
+        endSoon();
+      }
     });
 
   program
