@@ -4,6 +4,7 @@ import { findRunDirs, readRun, type RunView } from '../runs/reader.js';
 import { RUN_FILES } from '../runs/run-dir.js';
 import { epochValues, runValues, type ValueName } from '../runs/values.js';
 import type { StopAt } from '../stages/stage.js';
+import { hasCheckpoint } from '../train/checkpoint.js';
 import type { SweepPlan } from './plan.js';
 import type { Job, Result } from './scheduler.js';
 
@@ -26,7 +27,7 @@ export function jobPlan(dir: string, hash: string, job: Job, known?: string, tak
   const reached = latest.status === 'completed' || (latest.status === 'stopped' && job.epochs > 0 && (latest.record.stopped?.epoch ?? 0) >= job.epochs);
   if (reached) return { reached: latest };
   const states = takeOver ? ['stopped', 'interrupted', 'crashed', 'failed', 'running'] : ['stopped', 'interrupted', 'crashed', 'failed'];
-  return states.includes(latest.status) && existsSync(join(latest.dir, RUN_FILES.checkpoint)) ? { resume: latest.dir } : {};
+  return states.includes(latest.status) && hasCheckpoint(join(latest.dir, RUN_FILES.checkpoint)) ? { resume: latest.dir } : {};
 }
 
 /** Where fit stops for this job: its rung, unless the rung is the last (max) or the sweep has no scheduler. */

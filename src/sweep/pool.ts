@@ -6,6 +6,8 @@ import type { TrialDone, TrialRequest } from './worker.js';
 
 const BIN = fileURLToPath(new URL('../../bin/runner.js', import.meta.url));
 
+const alive = (w: ChildProcess) => w.connected && w.exitCode === null && w.signalCode === null;
+
 /** A trial's end as the pool sees it: the worker's answer, or how the worker died. */
 export type TrialEnd = TrialDone | { readonly type: 'died'; readonly code: number | null; readonly signal: string | null };
 
@@ -22,7 +24,9 @@ export class WorkerPool {
 
   /** Runs one trial on an idle worker (or a new one) and resolves when it has ended. */
   async run(request: Omit<TrialRequest, 'type'>): Promise<TrialEnd> {
-    const worker = this.idle.pop() ?? this.start();
+    let idle = this.idle.pop();
+    while (idle && !alive(idle)) idle = this.idle.pop();
+    const worker = idle ?? this.start();
     const end = await new Promise<TrialEnd>((resolve) => {
       const onMessage = (m: TrialDone) => {
         if (m.type !== 'done' || m.hash !== request.hash) return;
@@ -36,7 +40,11 @@ export class WorkerPool {
       };
       worker.on('message', onMessage);
       worker.once('exit', onExit);
-      worker.send({ type: 'trial', ...request } satisfies TrialRequest);
+      // A worker killed before it could read the trial (Ctrl-C to the process group while it was
+      // starting) closes its channel: the send fails, and its exit resolves the trial as died.
+      worker.send({ type: 'trial', ...request } satisfies TrialRequest, (err) => {
+        if (err && !alive(worker)) onExit(worker.exitCode, worker.signalCode);
+      });
     });
     if (end.type === 'done') this.idle.push(worker);
     return end;
@@ -45,6 +53,11 @@ export class WorkerPool {
   /** Asks every worker to end its current trial as Ctrl-C would (the sweep was interrupted). */
   stop(): void {
     for (const w of this.all) if (w.connected) w.send({ type: 'stop' });
+  }
+
+  /** The worker processes' ids (to watch or kill them from outside). */
+  get pids(): number[] {
+    return this.all.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
   }
 
   /** Lets the workers go: each exits once its trial (if any) has ended. */
@@ -58,6 +71,8 @@ export class WorkerPool {
     const worker = fork(BIN, ['sweep-worker'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, FORCE_COLOR: '0' } });
     worker.stdout?.pipe(log);
     worker.stderr?.pipe(log);
+    // A send to a worker that has just died emits 'error' (EPIPE); its exit says what happened.
+    worker.on('error', () => {});
     this.all.push(worker);
     return worker;
   }

@@ -40,15 +40,28 @@ export async function serveQueue(opts: QueueWorkerOptions): Promise<number> {
     lost = message;
     stop.abort();
   });
+  if (opts.signal?.aborted) stop.abort();
   opts.signal?.addEventListener('abort', () => stop.abort());
   const version = runnerVersion();
   const pool = new WorkerPool(join(tmpdir(), `runner-worker-${process.pid}`));
-  stop.signal.addEventListener('abort', () => pool.stop());
   const workers = new Map<string, Worker<QueueJobData, QueueJobResult>>();
+  stop.signal.addEventListener('abort', () => {
+    pool.stop();
+    // Take no further job: the ones under way end (handed back) and the queues close.
+    for (const w of workers.values()) void w.close().catch(() => {});
+  });
   let served = 0;
+
+  const handBack = async (job: Job<QueueJobData, QueueJobResult>, token: string | undefined, what: string): Promise<never> => {
+    if (!lost && token) await job.moveToWait(token);
+    opts.onEvent?.(`[${job.data.hash}] ${what}`);
+    throw new WaitingError();
+  };
 
   const processor = async (job: Job<QueueJobData, QueueJobResult>, token?: string): Promise<QueueJobResult> => {
     const d = job.data;
+    // Taken in the moment between Ctrl-C and the queue's close: not this worker's any more.
+    if (stop.signal.aborted) return handBack(job, token, 'handed back (not started)');
     if (d.version !== version) throw new UnrecoverableError(`worker on ${hostname()} runs runner ${version}, the sweep was planned by runner ${d.version}; install the same version on every machine`);
     for (const [what, path] of [['spec', d.spec], ['sweep folder', d.out]] as const) {
       if (!existsSync(path)) throw new UnrecoverableError(`worker on ${hostname()} cannot read the ${what} ${path}; the spec and --out must be on storage every worker sees at the same path`);
@@ -65,12 +78,8 @@ export async function serveQueue(opts: QueueWorkerOptions): Promise<number> {
       ...(resume ? { resume, takeOver: true } : {}), ...(d.until ? { until: d.until } : {}),
     });
     const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;
-    if (stop.signal.aborted && (run?.status === 'interrupted' || !run)) {
-      // Ctrl-C or Redis gone: the trial is checkpointed; hand the job back for another worker.
-      if (!lost && token) await job.moveToWait(token);
-      opts.onEvent?.(`[${d.hash}] handed back (checkpointed)`);
-      throw new WaitingError();
-    }
+    // Ctrl-C or Redis gone: the trial is checkpointed; hand the job back for another worker.
+    if (stop.signal.aborted && (run?.status === 'interrupted' || !run)) return handBack(job, token, 'handed back (checkpointed)');
     opts.onEvent?.(`[${d.hash}] ${run?.status ?? 'failed'}${run ? ` (${run.id})` : ''}`);
     return { ...(run ? { runDir: run.dir } : {}), ...(trialError(run, end, log) ? { error: trialError(run, end, log) } : {}) };
   };

@@ -56,10 +56,12 @@ async function startTrial(m: TrialRequest, common: Omit<RunOptions, 'out' | 'swe
  */
 export function serveTrials(): Promise<number> {
   let controller = new AbortController();
+  let signals = 0;
   let cleanup: (() => number) | undefined;
   // Ctrl-C reaches the workers too: the first ends the current trial after its batch, a second quits.
+  // The sweep's stop (sent on that same Ctrl-C) is not a second one.
   const onSignal = () => {
-    if (controller.signal.aborted) process.exit(cleanup?.() ?? EXIT.interrupted);
+    if (++signals > 1) process.exit(cleanup?.() ?? EXIT.interrupted);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -79,7 +81,10 @@ export function serveTrials(): Promise<number> {
       appendFileSync(m.log, `${formatError(err)}\n`);
       return { type: 'done', hash: m.hash, error: messageOf(err), exitCode: exitCodeOf(err) };
     } finally {
-      if (controller.signal.aborted) controller = new AbortController();
+      if (controller.signal.aborted) {
+        controller = new AbortController();
+        signals = 0;
+      }
     }
   };
   return new Promise((done) => {

@@ -76,6 +76,9 @@ export function saveCheckpoint(dir: string, cp: Checkpoint): void {
   for (const f of readdirSync(dir)) if (f.startsWith('arrays-') && f !== arraysFile) rmSync(join(dir, f), { force: true });
 }
 
+/** Whether a checkpoint was written to the end in this folder (its state is written last): one a kill cut short is not. */
+export const hasCheckpoint = (dir: string): boolean => existsSync(join(dir, STATE));
+
 /** Reads and verifies the checkpoint in a folder; a RunnerError names what is missing or damaged. */
 export function loadCheckpoint(dir: string): Checkpoint {
   if (!existsSync(join(dir, STATE))) throw new RunnerError(`${dirname(dir)} has no checkpoint to resume from`, 2, ["checkpoints are written every epoch unless train.checkpoint is 'none', and when a run is interrupted"]);

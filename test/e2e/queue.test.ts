@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,8 @@ import { execa, type ResultPromise } from 'execa';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Leaderboard } from '../../src/sweep/leaderboard.js';
-import { FIXTURES, onLine } from '../helpers.js';
+import { parse, stringify } from 'yaml';
+import { FIXTURES, onLine, readJson } from '../helpers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
 const REDIS = '/usr/bin/redis-server';
@@ -59,6 +60,22 @@ const decisionsOf = (dir: string) => readFileSync(join(dir, 'decisions.jsonl'), 
   const { run: _run, ...d } = JSON.parse(l) as Record<string, unknown>;
   return d;
 });
+/**
+ * The first run folder under OUT's sweep folder with a whole checkpoint: a trial that has trained
+ * an epoch (the long spec leaves it about a second more to go). Polled, so the test acts on the
+ * trial's own progress rather than on how fast a line reached it.
+ */
+async function training(out: string): Promise<string> {
+  for (;;) {
+    const root = join(work, out);
+    for (const sweep of existsSync(root) ? readdirSync(root) : []) {
+      for (const run of readdirSync(join(root, sweep)).filter((d) => /^\d{8}-/.test(d))) {
+        if (existsSync(join(root, sweep, run, 'checkpoint', 'state.json'))) return join(root, sweep, run);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 /** Lines a child writes to stderr, as they come. */
 const linesOf = (child: ResultPromise) => {
   const lines: string[] = [];
@@ -72,9 +89,15 @@ describe.skipIf(!hasRedis)('runner sweep --queue and runner worker (Redis)', () 
   beforeAll(async () => {
     copyFileSync(join(FIXTURES, 'tiny-sweep.yaml'), join(work, 'grid.yaml'));
     copyFileSync(join(FIXTURES, 'tiny-asha.yaml'), join(work, 'asha.yaml'));
+    // Two trials long enough (10 epochs of 800 digits) to stop one in the middle of its training.
+    const long = parse(readFileSync(join(FIXTURES, 'tiny-sweep.yaml'), 'utf8')) as { data: Record<string, unknown>; train: Record<string, unknown>; sweep: Record<string, unknown> };
+    Object.assign(long.data, { trainLimit: 1000 });
+    Object.assign(long.train, { epochs: 10 });
+    delete long.sweep['seeds'];
+    writeFileSync(join(work, 'long.yaml'), stringify({ ...long, name: 'long-sweep' }));
     redis = await startRedis();
     // The same sweeps run locally, for the leaderboards and decisions to compare with.
-    for (const [name, spec] of [['grid', 'grid.yaml'], ['asha', 'asha.yaml']]) {
+    for (const [name, spec] of [['grid', 'grid.yaml'], ['asha', 'asha.yaml'], ['long', 'long.yaml']]) {
       const r = await runner(['sweep', spec!, '-j', '1', '--out', `local-${name}`, '--format', 'json']);
       expect(r.exitCode, r.stderr).toBe(0);
       local[name!] = { dir: sweepIn(`local-${name}`), rows: rowsOf(leaderboardOf(r.stdout)) };
@@ -103,49 +126,45 @@ describe.skipIf(!hasRedis)('runner sweep --queue and runner worker (Redis)', () 
     expect(w.stderr).not.toMatch(/\] start /);
   });
 
-  it('survives a worker killed with SIGKILL mid-trial: another continues its job, same decisions as the local asha sweep', async () => {
-    const a = runner(['worker', '--queue', redis.url]);
-    const b = runner(['worker', '--queue', redis.url]);
-    const bLines = linesOf(b);
-    let killed: string | undefined;
-    let starts = 0;
-    onLine(a.stderr, (line) => {
-      const m = /^\[(\w+)\] (start|continue) /.exec(line);
-      if (m && ++starts === 2 && !killed) {
-        killed = m[1];
-        process.kill(-a.pid!, 'SIGKILL');
-      }
-    });
-    const sweep = await runner(['sweep', 'asha.yaml', '--queue', redis.url, '-j', '1', '--out', 'q-asha', '--format', 'json']);
-    expect(sweep.exitCode, sweep.stderr).toBe(0);
-    expect((await a).signal).toBe('SIGKILL');
-    expect(killed).toBeDefined();
-    expect((await b).exitCode).toBe(0);
-    // The killed worker's job went back to the queue when its lock expired, and b ran it.
-    expect(bLines.some((l) => l.startsWith(`[${killed}] `))).toBe(true);
-    expect(decisionsOf(sweepIn('q-asha'))).toEqual(decisionsOf(local['asha']!.dir));
-    expect(rowsOf(leaderboardOf(sweep.stdout))).toEqual(local['asha']!.rows);
+  it('survives a worker killed with SIGKILL mid-trial: another continues its job from the checkpoint, with the local leaderboard', async () => {
+    const workers = [runner(['worker', '--queue', redis.url]), runner(['worker', '--queue', redis.url])];
+    const lines = workers.map(linesOf);
+    const sweep = runner(['sweep', 'long.yaml', '--queue', redis.url, '-j', '1', '--out', 'q-kill', '--format', 'json']);
+    // One trial at a time (-j 1): the worker that said it started the trial training now is killed.
+    const run = await training('q-kill');
+    const hash = (readJson(join(run, 'run.json')) as { sweep: { trial: string } }).sweep.trial;
+    const victim = lines.findIndex((ls) => ls.some((l) => l.startsWith(`[${hash}] start `)));
+    process.kill(-workers[victim]!.pid!, 'SIGKILL');
+    const done = await sweep;
+    expect(done.exitCode, done.stderr).toBe(0);
+    expect((await workers[victim]!).signal).toBe('SIGKILL');
+    const other = await workers[1 - victim]!;
+    expect(other.exitCode).toBe(0);
+    // The lock ran out, the other worker took the job and continued the killed run in its own folder.
+    expect(lines[1 - victim]!.filter((l) => l.startsWith(`[${hash}] continue `))).toHaveLength(1);
+    expect(rowsOf(leaderboardOf(done.stdout))).toEqual(local['long']!.rows);
   });
 
-  it('hands a worker\'s trial back on Ctrl-C (checkpointed, exit 130); another worker finishes the sweep with the same decisions', async () => {
+  it('hands a worker\'s trial back on Ctrl-C (checkpointed, exit 130); another worker finishes the sweep with the local leaderboard', async () => {
     const a = runner(['worker', '--queue', redis.url]);
     const aLines = linesOf(a);
-    let handedBack: string | undefined;
-    onLine(a.stderr, (line) => {
-      const m = /^\[(\w+)\] (start|continue) /.exec(line);
-      if (m && !handedBack) {
-        handedBack = m[1];
-        process.kill(-a.pid!, 'SIGINT');
-      }
-    });
-    const sweep = runner(['sweep', 'asha.yaml', '--queue', redis.url, '-j', '1', '--out', 'q-handback', '--format', 'json']);
-    expect((await a).exitCode).toBe(130);
-    expect(aLines, aLines.join("\n")).toContain(`[${handedBack}] handed back (checkpointed)`);
+    const sweep = runner(['sweep', 'long.yaml', '--queue', redis.url, '-j', '1', '--out', 'q-handback', '--format', 'json']);
+    const run = await training('q-handback');
+    const hash = (readJson(join(run, 'run.json')) as { sweep: { trial: string } }).sweep.trial;
+    // Ctrl-C in a terminal reaches the whole process group: the worker and its trial process.
+    process.kill(-a.pid!, 'SIGINT');
+    expect((await a).exitCode, aLines.join('\n')).toBe(130);
+    expect(aLines).toContain(`[${hash}] handed back (checkpointed)`);
+    // The trial took that Ctrl-C and the worker's stop as one: it stopped after its batch and wrote a checkpoint, not quit at once.
+    expect(readFileSync(join(sweepIn('q-handback'), 'logs', `${hash}.log`), 'utf8')).toMatch(/runner: interrupted in stage 'fit': interrupted in epoch \d+ after batch \d+; checkpoint written/);
+    expect(aLines.filter((l) => / start /.test(l))).toHaveLength(1);
     const b = runner(['worker', '--queue', redis.url]);
+    const bLines = linesOf(b);
     const done = await sweep;
     expect(done.exitCode, done.stderr).toBe(0);
     expect((await b).exitCode).toBe(0);
-    expect(decisionsOf(sweepIn('q-handback'))).toEqual(decisionsOf(local['asha']!.dir));
+    expect(bLines.filter((l) => l.startsWith(`[${hash}] continue `)), [...aLines, ...bLines, done.stderr].join('\n')).toHaveLength(1);
+    expect(rowsOf(leaderboardOf(done.stdout))).toEqual(local['long']!.rows);
   });
 
   it('continues after the coordinator is killed and started again, making the same decisions', async () => {
