@@ -11,7 +11,9 @@ process.on('exit', () => rmSync(cache, { recursive: true, force: true }));
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Training tests are slow-ish on 2 cores; files run in parallel, tests inside a file in order.
+    // Files run two at a time, tests inside a file in order. Vitest's default is cores - 1, one
+    // file at a time on these 2-core machines, while many files mostly wait on child processes.
+    maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
     env: {
