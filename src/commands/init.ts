@@ -3,7 +3,7 @@ import { basename, dirname, extname, relative, resolve } from 'node:path';
 import { RunnerError } from '../core/errors.js';
 import { limitsFrom } from '../core/limits.js';
 import { didYouMean } from '../core/suggest.js';
-import { DEFAULT_NA, isMissing, labelOf, numberOf, readTable, type Cell, type TableFormat } from '../data/tables/table.js';
+import { DEFAULT_NA, isMissing, labelOf, numberOf, overflows, readTable, type Cell, type TableFormat } from '../data/tables/table.js';
 import { planRun } from '../pipeline/plan.js';
 
 export interface InitOptions {
@@ -30,7 +30,8 @@ function inferColumn(name: string, cells: readonly Cell[]): Column {
   const base = { name, missing, values: distinct };
   if (present.length === 0) return { ...base, kind: 'skip', why: 'no values' };
   if (distinct === 1) return { ...base, kind: 'skip', why: `one value only (${labelOf(present[0]!)})` };
-  if (present.every((c) => numberOf(c) !== undefined)) return { ...base, kind: 'numeric', why: 'numbers' };
+  // A number beyond float32 is still a number: the check of the spec with its data then names its line.
+  if (present.every((c) => numberOf(c) !== undefined || overflows(c))) return { ...base, kind: 'numeric', why: 'numbers' };
   if (distinct <= Math.max(MAX_CATEGORIES, Math.round(cells.length * 0.05))) return { ...base, kind: 'categorical', why: `${distinct} distinct values` };
   const words = present.reduce<number>((a, c) => a + labelOf(c).split(/\s+/).length, 0) / present.length;
   return words >= 4 ? { ...base, kind: 'text', why: `free text, ${words.toFixed(0)} words on average` } : { ...base, kind: 'skip', why: `${distinct} distinct labels: an id or a name, not a feature` };
@@ -195,6 +196,10 @@ export function initCommand(o: InitOptions): string {
   try {
     planRun(aside);
     renameSync(aside, out);
+  } catch (err) {
+    if (!(err instanceof RunnerError)) throw err;
+    const named = (t: string) => t.replaceAll(aside, shown);
+    throw new RunnerError(`${shown} not written: ${named(err.message)}`, err.exitCode, err.details.map(named));
   } finally {
     rmSync(aside, { force: true });
   }

@@ -22,6 +22,9 @@ export interface FloatFeatures {
 /** The model's inputs for one split, row-major. */
 export type Features = ByteFeatures | FloatFeatures;
 
+/** Index of the first value that is not a finite number (Infinity past float32's range, NaN from 0/0), or -1. */
+export const firstNonFinite = (values: Float32Array): number => values.findIndex((v) => !Number.isFinite(v));
+
 /** Number of values in one example of this shape. */
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 

@@ -74,6 +74,11 @@ describe('runner init', () => {
     { what: 'a misspelled target', args: () => ['--data', join(VEGA, 'penguins.json'), '--target', 'species'], want: "--target species: " },
     { what: 'no target', args: () => ['--data', join(VEGA, 'penguins.json')], want: '--data needs --target COLUMN' },
     { what: 'an unknown dataset', args: () => ['--dataset', 'cifar'], want: '--dataset cifar: expected mnist or fashion-mnist' },
+    {
+      what: 'a numeric target with a value beyond float32, at its line (not 60 classes of labels)',
+      args: () => (writeFileSync(join(work, 'big.csv'), ['a,y', ...Array.from({ length: 60 }, (_, i) => `${i / 7},${i === 7 ? '1e40' : i / 3}`)].join('\n')), ['--data', 'big.csv', '--target', 'y']),
+      want: "refused.yaml not written: the table for refused.yaml has 1 problem\n  big.csv line 9, column 'y': '1e40' is beyond the range of a 32-bit float",
+    },
   ])('refuses $what (exit 2, nothing written)', async ({ args, want }) => {
     const r = await runner(['init', ...args(), '-o', 'refused.yaml']);
     expect(r.exitCode).toBe(2);

@@ -64,6 +64,17 @@ describe('normalize', () => {
     await expect(normalize.run({ load: data() }, ctx)).rejects.toThrow('preprocess[0].reshape: cannot reshape examples of shape [2,2] (4 values) to [3,3] (9 values)');
   });
 
+  it('stops at the step that takes a pixel beyond float32 or to NaN (on wasm it would train to chance with a finite loss)', async () => {
+    const ctx = tinyContext();
+    ctx.spec.preprocess = [{ scale: { divisor: 1e-38, offset: 0 } }];
+    await expect(normalize.run({ load: data() }, ctx)).rejects.toThrow('preprocess[0].scale: pixel value 4 becomes Infinity in float32 with {"divisor":1e-38,"offset":0}');
+    // Pixel 0 never changes in training: its std is 0, and epsilon 0 divides by it.
+    const constant = data() as Extract<LoadOutput, { kind: 'images' }>;
+    constant.train.images.set([5, 2, 4, 6, 5, 4, 6, 8]);
+    ctx.spec.preprocess = [{ flatten: {} }, { standardize: { per: 'feature', epsilon: 0 } }];
+    await expect(normalize.run({ load: constant }, ctx)).rejects.toThrow('preprocess[1].standardize: pixel value 0 of feature 0 becomes -Infinity in float32');
+  });
+
   it('refuses labels beyond oneHot.numClasses', async () => {
     const ctx = tinyContext();
     ctx.spec.preprocess = [{ oneHot: { numClasses: 2 } }];

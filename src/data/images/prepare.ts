@@ -1,5 +1,5 @@
 import { kindOf, type ExperimentSpec, type PreprocessStep } from '../../spec/types.js';
-import { sizeOf, type Features } from '../features.js';
+import { firstNonFinite, sizeOf, type Features } from '../features.js';
 import type { ImageLoad, Prepared, Split } from '../prepared.js';
 import { applyFittedStep, identityTable, widenTable } from './byte-table.js';
 import type { RawSplit } from './types.js';
@@ -37,6 +37,12 @@ function applyStep(step: PreprocessStep, index: number, w: Working, splits: RawS
   const size = sizeOf(w.shape);
   const fitted = (kind: string, values: Record<string, unknown>) => {
     applyFittedStep(w, kind, values, size);
+    const bad = firstNonFinite(w.lut);
+    // wasm's fused dense+relu turns NaN into 0, so such inputs would train to chance accuracy with a finite loss.
+    if (bad >= 0) {
+      const where = w.perFeature ? `pixel value ${bad % 256} of feature ${Math.floor(bad / 256)}` : `pixel value ${bad}`;
+      throw new Error(`preprocess[${index}].${kind}: ${where} becomes ${w.lut[bad]} in float32 with ${JSON.stringify(values)}; the model would train on it. Choose values that keep the inputs finite`);
+    }
     return values;
   };
   if ('scale' in step) return fitted('scale', { divisor: step.scale.divisor, offset: step.scale.offset });

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { encodeFeatures, encodeTargets, fitEncoder } from '../../../src/data/tables/encoder.js';
+import type { DataLog } from '../../../src/data/kind.js';
+import type { TableLoad } from '../../../src/data/prepared.js';
 import type { TablePlan } from '../../../src/data/tables/plan.js';
+import { prepareTable } from '../../../src/data/tables/prepare.js';
 import { splitTable } from '../../../src/data/tables/split.js';
 import { DEFAULT_NA, type Cell, type Table } from '../../../src/data/tables/table.js';
-import type { PreprocessStep, TableDataSpec } from '../../../src/spec/types.js';
+import type { ExperimentSpec, PreprocessStep, TableDataSpec } from '../../../src/spec/types.js';
 
 const plan = (task: TablePlan['task'] = 'classification'): TablePlan => ({
   features: [{ name: 'size', kind: 'numeric' }, { name: 'colour', kind: 'categorical' }],
@@ -84,5 +87,25 @@ describe('splitTable', () => {
     const s = splitTable({ train: table, test: table }, plan(), data({ missing: 'fill', testSplit: undefined, validationSplit: 0 }), 1);
     expect(s.train.cells.length).toBe(50);
     expect(sizes(s.test)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+});
+
+describe('prepareTable: inputs the model cannot train on', () => {
+  const spec = (preprocess: PreprocessStep[]) => ({ data: { format: 'csv', path: 'pets.csv', testPath: 'pets-test.csv', target: 'label', missing: 'error' }, preprocess }) as unknown as ExperimentSpec;
+  const load = (train: Cell[][], test: Cell[][] = [[2, 'red', 'cat']], task: TablePlan['task'] = 'classification'): TableLoad =>
+    ({ kind: 'table', train: rows(train), val: rows([[2, 'red', 'dog']]), test: rows(test), plan: plan(task) });
+  const quiet = { warn: () => {}, info: () => {} } as unknown as DataLog;
+  const steps: PreprocessStep[] = [{ oneHot: { columns: ['colour'] } }, { standardize: { epsilon: 0 } }, { oneHot: {} }];
+
+  it('stops at the file and line of a value the training scaling takes beyond float32 (on wasm it would train to chance with a finite loss)', () => {
+    // Training sizes span 1e-30: minMax multiplies by 2e30, and the test's size of 1e10 leaves float32.
+    expect(() => prepareTable(load([[0, 'red', 'cat'], [1e-30, 'blue', 'dog']], [[0, 'red', 'cat'], [1e10, 'red', 'dog']]), spec([{ oneHot: { columns: ['colour'] } }, { minMax: { min: -1, max: 1 } }, { oneHot: {} }]), quiet))
+      .toThrow("test split, pets-test.csv line 3: input 'size' is Infinity after preprocessing");
+  });
+
+  it('stops at a standardize with epsilon 0 over a column that never changes, and at a target beyond float32', () => {
+    expect(() => prepareTable(load([[4, 'red', 'cat'], [4, 'blue', 'dog']]), spec(steps), quiet)).toThrow(/^training split, pets.csv line 2: input 'size' is NaN after preprocessing/);
+    expect(() => prepareTable(load([[1, 'red', 2.5], [3, 'blue', 1e40]], [[2, 'red', 1]], 'regression'), spec([{ oneHot: { columns: ['colour'] } }]), quiet))
+      .toThrow('training split, pets.csv line 3: the target is NaN after preprocessing');
   });
 });
