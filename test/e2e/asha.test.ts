@@ -142,7 +142,7 @@ describe('runner sweep with an asha scheduler', () => {
   });
 
   it('keeps going past a failed trial (ranked nowhere, listed), or stops at it with --fail-fast', async () => {
-    // Pixels divided by 1e-37 overflow to Infinity: on cpu the loss is NaN in the first batch, and those 3 trials fail at rung 0.
+    // Pixels divided by 1e-37 overflow float32: normalize refuses them, and those 3 trials fail at rung 0.
     const text = readFileSync(join(work, 'asha.yaml'), 'utf8').replace('compile.optimizer.adam.learningRate: [0.03, 0.01, 0.001]', 'preprocess.0.scale.divisor: [1.0e-37, 255, 200]');
     writeFileSync(join(work, 'failing.yaml'), text);
     const on = await runner(['sweep', 'failing.yaml', '-j', '1', '--backend', 'cpu', '--out', 'failing', '--format', 'json']);
