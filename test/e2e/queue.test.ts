@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -10,46 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Leaderboard } from '../../src/sweep/leaderboard.js';
 import { parse, stringify } from 'yaml';
 import { FIXTURES, onLine, readJson } from '../helpers.js';
+import { freePort, hasRedis, REDIS, RedisServers } from './redis-servers.js';
 
 const BIN = new URL('../../bin/runner.js', import.meta.url).pathname;
-const REDIS = '/usr/bin/redis-server';
-const hasRedis = existsSync(REDIS);
 if (!hasRedis) console.warn(`${REDIS} is not installed: the Redis queue tests are skipped (apt-get install redis-server runs them; .ci/run does)`);
 
 const work = mkdtempSync(join(tmpdir(), 'runner-queue-e2e-'));
-const servers: ChildProcess[] = [];
+const redisServers = new RedisServers(work);
 afterAll(() => {
-  for (const s of servers) s.kill('SIGKILL');
+  redisServers.stopAll();
   rmSync(work, { recursive: true, force: true });
 });
-
-const freePort = () => new Promise<number>((done) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => done(port));
-  });
-});
-
-/** A redis-server of the test's own on a free localhost port, in a temporary folder; answers PING before this returns. */
-async function startRedis(...args: string[]): Promise<{ url: string; port: number; server: ChildProcess }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(work, 'redis-'));
-  const server = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' });
-  servers.push(server);
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 100, password: args.includes('--requirepass') ? args[args.indexOf('--requirepass') + 1] : undefined });
-  client.on('error', () => {});
-  for (let i = 0; i < 50; i++) {
-    try {
-      await client.connect();
-      await client.ping();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  client.disconnect();
-  return { url: `redis://127.0.0.1:${port}`, port, server };
-}
+const startRedis = (...args: string[]) => redisServers.start(...args);
 
 /** A runner process in the test folder, in its own process group (so a kill reaches its trial processes too). */
 const runner = (args: string[], env: Record<string, string> = {}) => execa('node', [BIN, ...args], { cwd: work, reject: false, detached: true, env: { RUNNER_QUEUE_LOCK_MS: '1500', ...env } });
