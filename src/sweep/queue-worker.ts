@@ -78,8 +78,8 @@ export async function serveQueue(opts: QueueWorkerOptions): Promise<number> {
       ...(resume ? { resume, takeOver: true } : {}), ...(d.until ? { until: d.until } : {}),
     });
     const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;
-    // Ctrl-C or Redis gone: the trial is checkpointed; hand the job back for another worker.
-    if (stop.signal.aborted && (run?.status === 'interrupted' || !run)) return handBack(job, token, 'handed back (checkpointed)');
+    // Ctrl-C or Redis gone: the trial is checkpointed (or its process died before it began); hand the job back for another worker.
+    if (stop.signal.aborted && (run?.status === 'interrupted' || !run)) return handBack(job, token, run ? 'handed back (checkpointed)' : 'handed back');
     opts.onEvent?.(`[${d.hash}] ${run?.status ?? 'failed'}${run ? ` (${run.id})` : ''}`);
     return { ...(run ? { runDir: run.dir } : {}), ...(trialError(run, end, log) ? { error: trialError(run, end, log) } : {}) };
   };

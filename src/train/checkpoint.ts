@@ -81,7 +81,7 @@ export const hasCheckpoint = (dir: string): boolean => existsSync(join(dir, STAT
 
 /** Reads and verifies the checkpoint in a folder; a RunnerError names what is missing or damaged. */
 export function loadCheckpoint(dir: string): Checkpoint {
-  if (!existsSync(join(dir, STATE))) throw new RunnerError(`${dirname(dir)} has no checkpoint to resume from`, 2, ["checkpoints are written every epoch unless train.checkpoint is 'none', and when a run is interrupted"]);
+  if (!hasCheckpoint(dir)) throw new RunnerError(`${dirname(dir)} has no checkpoint to resume from`, 2, ["checkpoints are written every epoch unless train.checkpoint is 'none', and when a run is interrupted"]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(join(dir, STATE), 'utf8'));
