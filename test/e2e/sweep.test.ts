@@ -156,18 +156,27 @@ describe('runner sweep', () => {
     expect(readdirSync(work)).not.toContain('bad-shard');
   });
 
-  it('stops cleanly on Ctrl-C: exit 130, finished trials intact, the rest interrupted', async () => {
+  it.each([
+    { to: 'the sweep process', out: 'int-runs' },
+    { to: 'its process group, as a terminal sends it', out: 'int-group' },
+  ])('stops cleanly on Ctrl-C to $to: exit 130, finished trials intact, the rest interrupted in order', async ({ out }) => {
     // 12 trials one at a time: Ctrl-C comes after the first finishes, long before the last.
     const text = readFileSync(join(FIXTURES, 'tiny-sweep.yaml'), 'utf8').replace('seeds: [1, 2]', 'seeds: [1, 2, 3]').replace('[0.01, 0.003]', '[0.01, 0.003, 0.002, 0.001]');
     writeFileSync(join(work, 'long.yaml'), text);
-    const sweep = execa('node', [BIN, 'sweep', 'long.yaml', '-j', '1', '--out', 'int-runs'], { cwd: work, reject: false });
+    const group = out === 'int-group';
+    const sweep = execa('node', [BIN, 'sweep', 'long.yaml', '-j', '1', '--out', out], { cwd: work, reject: false, detached: group });
     onLine(sweep.stderr, (line) => {
-      if (/^\[\d+\/\d+ [0-9a-f]+\] completed/.test(line)) sweep.kill('SIGINT');
+      if (/^\[\d+\/\d+ [0-9a-f]+\] completed/.test(line)) (group ? process.kill(-sweep.pid!, 'SIGINT') : sweep.kill('SIGINT'));
     });
     const r = await sweep;
     expect(r.exitCode).toBe(130);
-    const [id] = readdirSync(join(work, 'int-runs'));
-    const dir = join(work, 'int-runs', id!);
+    const [id] = readdirSync(join(work, out));
+    const dir = join(work, out, id!);
+    // A trial the Ctrl-C reached ended in order (its log says how to go on), whether it came from the terminal, the sweep, or both.
+    for (const d of trialDirs(dir)) {
+      const run = readJson(join(dir, d, 'run.json')) as { status: string; specHash: string };
+      if (run.status === 'interrupted') expect(readFileSync(join(dir, 'logs', `${run.specHash}.log`), 'utf8')).toContain('continue it with: runner resume');
+    }
     const statuses = trialDirs(dir).map((d) => (readJson(join(dir, d, 'run.json')) as { status: string }).status);
     expect(statuses.filter((s) => s === 'completed').length).toBeGreaterThanOrEqual(1);
     expect(statuses.every((s) => s === 'completed' || s === 'interrupted')).toBe(true);
