@@ -9,6 +9,8 @@ export interface ExecuteHooks {
   readonly onDone?: (stage: string, output: unknown) => void;
   /** Once aborted, no further stage starts: the next one fails as interrupted and what needs it is skipped. */
   readonly signal?: AbortSignal;
+  /** The error a failed stage records, from the one it threw (the engine adds a spec value's place in the spec file). */
+  readonly explain?: (error: unknown) => unknown;
 }
 
 /** The outcome of running a plan. */
@@ -73,9 +75,10 @@ export async function executeStages<Ctx>(
         onChange(records);
         continue;
       }
+      const shown = hooks.explain ? hooks.explain(error) : error;
       rec.status = 'failed';
-      rec.error = messageOf(error);
-      failed ??= { stage: stage.name, error };
+      rec.error = messageOf(shown);
+      failed ??= { stage: stage.name, error: shown };
     }
     rec.durationMs = now() - started;
     onChange(records);

@@ -1,6 +1,6 @@
 import type { BackendChoice, BackendInfo, ThreadsChoice } from '../backend/select.js';
 import type * as TF from '../backend/tf.js';
-import { EXIT, messageOf } from '../core/errors.js';
+import { EXIT, formatProblem, messageOf, RunnerError } from '../core/errors.js';
 import { removeLeftovers } from '../core/files.js';
 import { installSeededRandom } from '../core/random.js';
 import { dataKind } from '../data/kinds.js';
@@ -9,6 +9,7 @@ import type { RunRecord, StageRecord } from '../runs/record.js';
 import { RunLock } from '../runs/lock.js';
 import { writeModelCard } from '../runs/model-card.js';
 import { RUN_FILES, RunDir } from '../runs/run-dir.js';
+import { SpecValueError } from '../spec/locate.js';
 import { silentProgress, type Progress, type StageContext, type StopAt } from '../stages/stage.js';
 import type { TestSummary } from '../stages/types.js';
 import type { Checkpoint } from '../train/checkpoint.js';
@@ -170,7 +171,13 @@ async function runLocked(start: RunStart): Promise<RunOutcome> {
         save();
       },
     };
-    const hooks = { ...(await stageCacheHooks(ctx, record, warnings, start.noCache)), signal };
+    // A spec value the data refused: say where the spec sets it, as a spec problem would.
+    const explain = (err: unknown) => {
+      if (!(err instanceof SpecValueError)) return err;
+      const problem = plan.loaded.problemAt(err.path, err.detail);
+      return new RunnerError(formatProblem({ ...problem, file: problem.file ?? plan.loaded.file }), EXIT.failed);
+    };
+    const hooks = { ...(await stageCacheHooks(ctx, record, warnings, start.noCache)), signal, explain };
     const result = await executeStages(plan.stages, ctx, (stages) => {
       record.stages = stages as StageRecord[];
       save();

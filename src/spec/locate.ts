@@ -13,3 +13,18 @@ export function locateProblem(doc: Document, locate: Locate, path: readonly (str
 
 /** A problem with a key of the spec, found without the YAML at hand (by reading data, say): located later. */
 export interface KeyProblem { readonly path: readonly (string | number)[]; readonly message: string }
+
+/**
+ * A spec value the data shows to be unusable, found while a stage ran (a preprocess step that
+ * takes these pixels past float32, a reshape that does not fit them): the run engine adds where
+ * the spec sets it before the error is recorded.
+ */
+export class SpecValueError extends Error {
+  constructor(
+    readonly path: readonly (string | number)[],
+    readonly detail: string,
+  ) {
+    super(`${formatPath(path)}: ${detail}`);
+    this.name = 'SpecValueError';
+  }
+}

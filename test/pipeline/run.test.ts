@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,5 +58,20 @@ describe('the run engine, in process', () => {
     await expect(failed).rejects.toBeInstanceOf(RunnerError);
     await expect(failed).rejects.toThrow('t.yaml is invalid');
     expect(() => readdirSync(out)).toThrow(/ENOENT/);
+  });
+});
+
+describe('a spec value the data refuses while a stage runs', () => {
+  it('fails the run at the line of the spec that sets it, in the outcome and in run.json', async () => {
+    const dir = mkdtempSync(join(work, 'located-'));
+    // The tiny spec with a divisor that takes pixels past float32 (line 12 of the fixture).
+    writeFileSync(join(dir, 'spec.yaml'), readFileSync(TINY, 'utf8').replace('scale: { divisor: 255 }', 'scale: { divisor: 1.0e-38 }'));
+    const outcome = await runCommand({ spec: join(dir, 'spec.yaml'), set: [], out: join(dir, 'runs'), backend: 'cpu', data });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.exitCode).toBe(1);
+    const at = /^preprocess\[0\]\.scale \(\S*spec\.yaml line 12, col \d+\): pixel value 4 becomes Infinity in float32/;
+    expect(outcome.error?.message).toMatch(at);
+    const record = readJson(join(outcome.runDir, 'run.json')) as { stages: { name: string; error?: string }[] };
+    expect(record.stages.find((s) => s.name === 'normalize')?.error).toMatch(at);
   });
 });

@@ -61,7 +61,7 @@ describe('normalize', () => {
   it('refuses a reshape that does not fit, naming the step', async () => {
     const ctx = tinyContext();
     ctx.spec.preprocess = [{ reshape: { targetShape: [3, 3] } }];
-    await expect(normalize.run({ load: data() }, ctx)).rejects.toThrow('preprocess[0].reshape: cannot reshape examples of shape [2,2] (4 values) to [3,3] (9 values)');
+    await expect(normalize.run({ load: data() }, ctx)).rejects.toThrow('preprocess[0].reshape.targetShape: cannot reshape examples of shape [2,2] (4 values) to [3,3] (9 values)');
   });
 
   it('stops at the step that takes a pixel beyond float32 or to NaN (on wasm it would train to chance with a finite loss)', async () => {

@@ -1,3 +1,4 @@
+import { SpecValueError } from '../../spec/locate.js';
 import { kindOf, type ExperimentSpec, type PreprocessStep } from '../../spec/types.js';
 import { firstNonFinite, sizeOf, type Features } from '../features.js';
 import type { ImageLoad, Prepared, Split } from '../prepared.js';
@@ -41,7 +42,7 @@ function applyStep(step: PreprocessStep, index: number, w: Working, splits: RawS
     // wasm's fused dense+relu turns NaN into 0, so such inputs would train to chance accuracy with a finite loss.
     if (bad >= 0) {
       const where = w.perFeature ? `pixel value ${bad % 256} of feature ${Math.floor(bad / 256)}` : `pixel value ${bad}`;
-      throw new Error(`preprocess[${index}].${kind}: ${where} becomes ${w.lut[bad]} in float32 with ${JSON.stringify(values)}; the model would train on it. Choose values that keep the inputs finite`);
+      throw new SpecValueError(['preprocess', index, kind], `${where} becomes ${w.lut[bad]} in float32 with ${JSON.stringify(values)}; the model would train on it. Choose values that keep the inputs finite`);
     }
     return values;
   };
@@ -55,15 +56,15 @@ function applyStep(step: PreprocessStep, index: number, w: Working, splits: RawS
   if ('reshape' in step) {
     const target = step.reshape.targetShape;
     if (sizeOf(w.shape) !== sizeOf(target)) {
-      throw new Error(`preprocess[${index}].reshape: cannot reshape examples of shape [${w.shape}] (${sizeOf(w.shape)} values) to [${target}] (${sizeOf(target)} values)`);
+      throw new SpecValueError(['preprocess', index, 'reshape', 'targetShape'], `cannot reshape examples of shape [${w.shape}] (${sizeOf(w.shape)} values) to [${target}] (${sizeOf(target)} values)`);
     }
     w.shape = [...target];
     return { shape: w.shape };
   }
-  if (!('oneHot' in step)) throw new Error(`preprocess[${index}]: ${Object.keys(step)[0]} prepares text, not images`);
+  if (!('oneHot' in step)) throw new SpecValueError(['preprocess', index], `${Object.keys(step)[0]} prepares text, not images`);
   const n = step.oneHot.numClasses ?? w.numClasses;
   const maxLabel = Math.max(0, ...splits.map((s) => s.labels.reduce((m, v) => Math.max(m, v), 0)));
-  if (maxLabel >= n) throw new Error(`preprocess[${index}].oneHot: numClasses is ${n} but the labels go up to ${maxLabel}`);
+  if (maxLabel >= n) throw new SpecValueError(['preprocess', index, 'oneHot', 'numClasses'], `numClasses is ${n} but the labels go up to ${maxLabel}`);
   w.oneHot = true;
   w.numClasses = n;
   return { numClasses: n };
