@@ -115,18 +115,22 @@ describe.skipIf(!hasRedis)('runner sweep --queue and runner worker (Redis)', () 
     expect(rowsOf(leaderboardOf(done.stdout))).toEqual(local['long']!.rows);
   });
 
-  it('hands a worker\'s trial back on Ctrl-C (checkpointed, exit 130); another worker finishes the sweep with the local leaderboard', async () => {
+  it.each([
+    // Ctrl-C in a terminal reaches the whole process group: the worker and its trial process.
+    { how: 'Ctrl-C to its process group', out: 'q-handback', stop: (pid: number) => process.kill(-pid, 'SIGINT') },
+    // Kubernetes stops a pod with SIGTERM to its main process alone: the trial learns it from the worker.
+    { how: 'SIGTERM to the worker alone, as Kubernetes stops a pod', out: 'q-sigterm', stop: (pid: number) => process.kill(pid, 'SIGTERM') },
+  ])('hands a worker\'s trial back on $how (checkpointed, exit 130); another worker finishes the sweep with the local leaderboard', async ({ out, stop }) => {
     const a = runner(['worker', '--queue', redis.url]);
     const aLines = linesOf(a);
-    const sweep = runner(['sweep', 'long.yaml', '--queue', redis.url, '-j', '1', '--out', 'q-handback', '--format', 'json']);
-    const run = await training('q-handback');
+    const sweep = runner(['sweep', 'long.yaml', '--queue', redis.url, '-j', '1', '--out', out, '--format', 'json']);
+    const run = await training(out);
     const hash = (readJson(join(run, 'run.json')) as { sweep: { trial: string } }).sweep.trial;
-    // Ctrl-C in a terminal reaches the whole process group: the worker and its trial process.
-    process.kill(-a.pid!, 'SIGINT');
+    stop(a.pid!);
     expect((await a).exitCode, aLines.join('\n')).toBe(130);
     expect(aLines).toContain(`[${hash}] handed back (checkpointed)`);
-    // The trial took that Ctrl-C and the worker's stop as one: it stopped after its batch (or between epochs) and wrote a checkpoint, not quit at once.
-    expect(readFileSync(join(sweepIn('q-handback'), 'logs', `${hash}.log`), 'utf8')).toMatch(/runner: interrupted in stage 'fit': interrupted (before epoch \d+|in epoch \d+ after batch \d+); checkpoint written/);
+    // The trial took the signal and the worker's stop as one: it stopped after its batch (or between epochs) and wrote a checkpoint, not quit at once.
+    expect(readFileSync(join(sweepIn(out), 'logs', `${hash}.log`), 'utf8')).toMatch(/runner: interrupted in stage 'fit': interrupted (before epoch \d+|in epoch \d+ after batch \d+); checkpoint written/);
     expect(aLines.filter((l) => / start /.test(l))).toHaveLength(1);
     const b = runner(['worker', '--queue', redis.url]);
     const bLines = linesOf(b);
