@@ -32,6 +32,8 @@ export async function runQueueSweep(plan: SweepPlan, opts: SweepOptions & { read
   const queue = new Queue<QueueJobData, QueueJobResult>(name, { connection });
   // QueueEvents blocks on its connection: a second one (BullMQ does not close connections it was given).
   const eventsConnection = connection.duplicate();
+  // A duplicate has none of the first's listeners: without one, ioredis prints every failed reconnect when Redis goes away.
+  eventsConnection.on('error', () => {});
   const events = new QueueEvents(name, { connection: eventsConnection });
   await events.waitUntilReady();
   const version = runnerVersion();

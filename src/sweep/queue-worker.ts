@@ -45,10 +45,14 @@ export async function serveQueue(opts: QueueWorkerOptions): Promise<number> {
   const version = runnerVersion();
   const pool = new WorkerPool(join(tmpdir(), `runner-worker-${process.pid}`));
   const workers = new Map<string, Worker<QueueJobData, QueueJobResult>>();
+  // BullMQ 5.81's Worker, once closing, retries a job's completion without a pause while the
+  // connection is down: a loop of promises that starves every timer, this process's exit included.
+  // So a worker whose Redis is gone is never closed; the process ends instead (cli: endSoon).
+  const closeAll = () => Promise.allSettled(lost ? [] : [...workers.values()].map((w) => w.close()));
   stop.signal.addEventListener('abort', () => {
     pool.stop();
     // Take no further job: the ones under way end (handed back) and the queues close.
-    for (const w of workers.values()) void w.close().catch(() => {});
+    void closeAll();
   });
   let served = 0;
 
@@ -118,7 +122,7 @@ export async function serveQueue(opts: QueueWorkerOptions): Promise<number> {
       await new Promise((done) => setTimeout(done, 500));
     }
   } finally {
-    await Promise.race([Promise.allSettled([...workers.values()].map((w) => w.close())), new Promise((done) => setTimeout(done, 5000).unref())]);
+    await Promise.race([closeAll(), new Promise((done) => setTimeout(done, 5000).unref())]);
     pool.close();
     connection.disconnect();
   }

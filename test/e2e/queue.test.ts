@@ -215,12 +215,18 @@ describe.skipIf(!hasRedis)('runner sweep --queue and runner worker (Redis)', () 
     onLine(sweep.stderr, (line) => {
       if (/ stopped at rung /.test(line)) gone.server.kill('SIGKILL');
     });
+    // Either one still up after a minute has hung: end both so the failure shows what they printed.
+    const hung = setTimeout(() => [worker, sweep].forEach((p) => p.kill('SIGKILL')), 60_000);
     const [w, s] = await Promise.all([worker, sweep]);
-    expect(w.exitCode).toBe(1);
+    clearTimeout(hung);
+    expect(w.exitCode, `worker:\n${w.stderr}\nsweep:\n${s.stderr}`).toBe(1);
+    expect(s.exitCode, `worker:\n${w.stderr}\nsweep:\n${s.stderr}`).toBe(1);
     expect(w.stderr).toContain(`lost the connection to Redis at ${gone.url}`);
     expect(w.stderr).toContain('the runs this worker finished are kept in their sweep folders');
     expect(s.exitCode).toBe(1);
     expect(s.stderr).toContain(`lost the connection to Redis at ${gone.url}`);
+    // One message each, not a line per failed reconnect.
+    for (const out of [w.stderr, s.stderr]) expect(out).not.toContain('[ioredis] Unhandled error event');
     expect(readdirSync(sweepIn('q-gone')).filter((d) => /^\d{8}-/.test(d)).length).toBeGreaterThanOrEqual(1);
   });
 });
