@@ -102,7 +102,7 @@ export async function serveQueue(opts: QueueWorkerOptions): Promise<number> {
     }
     for (const [queue, w] of workers) {
       if (queues.includes(queue)) continue;
-      await w.close();
+      if (!lost) await w.close();
       workers.delete(queue);
       opts.onEvent?.(`sweep queue ${queue} is done`);
     }

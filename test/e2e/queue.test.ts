@@ -36,7 +36,7 @@ const decisionsOf = (dir: string) => readFileSync(join(dir, 'decisions.jsonl'), 
  * trial's own progress rather than on how fast a line reached it.
  */
 async function training(out: string): Promise<string> {
-  for (;;) {
+  for (const until = Date.now() + 60_000; Date.now() < until; ) {
     const root = join(work, out);
     for (const sweep of existsSync(root) ? readdirSync(root) : []) {
       for (const run of readdirSync(join(root, sweep)).filter((d) => /^\d{8}-/.test(d))) {
@@ -45,6 +45,7 @@ async function training(out: string): Promise<string> {
     }
     await new Promise((r) => setTimeout(r, 25));
   }
+  throw new Error(`no trial under ${out} wrote a checkpoint within a minute`);
 }
 /** Lines a child writes to stderr, as they come. */
 const linesOf = (child: ResultPromise) => {
