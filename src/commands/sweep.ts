@@ -39,11 +39,13 @@ export async function sweepCommand(o: SweepCommandOptions): Promise<{ exitCode: 
   if (o.jobs !== undefined && !(Number.isInteger(o.jobs) && o.jobs >= 1)) throw new RunnerError(`-j ${o.jobs}: expected a whole number >= 1`);
   if (o.shards !== undefined && !(Number.isInteger(o.shards) && o.shards >= 1)) throw new RunnerError(`--shards ${o.shards}: expected a whole number >= 1`);
   const plan = planSweep(o.spec, o.set);
-  if (o.queue !== undefined && (o.matrix || o.shard !== undefined || o.shards !== undefined)) {
-    throw new RunnerError(`--queue and --${o.matrix ? 'matrix' : o.shard !== undefined ? 'shard' : 'shards'} are two ways to spread a sweep over machines: choose one`, 2, ['--queue balances trials over workers as they come; --shard splits a grid in advance (CI jobs)']);
+  // The flag that splits the sweep over CI machines in advance, if one was given.
+  const split = o.matrix ? 'matrix' : o.shard !== undefined ? 'shard' : o.shards !== undefined ? 'shards' : undefined;
+  if (o.queue !== undefined && split) {
+    throw new RunnerError(`--queue and --${split} are two ways to spread a sweep over machines: choose one`, 2, ['--queue balances trials over workers as they come; --shard splits a grid in advance (CI jobs)']);
   }
-  if (plan.scheduler && (o.matrix || o.shard !== undefined || o.shards !== undefined)) {
-    throw new RunnerError(`${o.spec}: --${o.matrix ? 'matrix' : o.shard !== undefined ? 'shard' : 'shards'} splits a sweep into fixed parts, but the ${plan.scheduler.kind} scheduler decides promotions as results come in, so its trials cannot be split in advance`, 2, ['run it on one machine (-j N runs trials in parallel), or remove sweep.scheduler to shard a grid or random sweep; spreading an adaptive sweep over machines needs a shared queue (distributed sweeps)']);
+  if (plan.scheduler && split) {
+    throw new RunnerError(`${o.spec}: --${split} splits a sweep into fixed parts, but the ${plan.scheduler.kind} scheduler decides promotions as results come in, so its trials cannot be split in advance`, 2, ['run it on one machine (-j N runs trials in parallel), or remove sweep.scheduler to shard a grid or random sweep; spreading an adaptive sweep over machines needs a shared queue (distributed sweeps)']);
   }
   if (plan.scheduler && o.dryRun) return { exitCode: EXIT.ok, output: adaptiveDryRun(plan) };
   if (o.matrix) {

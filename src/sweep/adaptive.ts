@@ -1,13 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { readRun } from '../runs/reader.js';
 import { driveSweep, type Executor } from './drive.js';
-import { trialLog, type TrialOutcome } from './folder.js';
+import { openTrialLog, type TrialOutcome } from './folder.js';
 import { jobPlan, resultOf, untilOf } from './jobs.js';
 import type { Leaderboard } from './leaderboard.js';
-import type { SweepPlan } from './plan.js';
-import { WorkerPool } from './pool.js';
+import { trialSets, type SweepPlan } from './plan.js';
+import { coresPerTrial, sweepSettings, WorkerPool } from './pool.js';
 import { sweepDir, trialError, type SweepOptions } from './trials.js';
 
 /**
@@ -23,13 +21,10 @@ export function runAdaptiveSweep(plan: SweepPlan, opts: SweepOptions): Promise<{
     async run(job, trial, known) {
       const { reached, resume } = jobPlan(dir, trial.hash, job, known);
       if (reached) return resultOf(plan, job, reached);
-      const log = trialLog(dir, trial.hash);
-      mkdirSync(dirname(log), { recursive: true });
+      const log = openTrialLog(dir, trial.hash);
       const until = untilOf(plan, job);
       const end = await pool.run({
-        hash: trial.hash, spec: plan.file, sets: [...plan.set, ...trial.overrides].map((o) => o.text), out: dir, log,
-        cores: Math.max(1, Math.floor(availableParallelism() / opts.jobs)),
-        ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.threads ? { threads: opts.threads } : {}), ...(opts.noCache ? { noCache: true } : {}),
+        hash: trial.hash, spec: plan.file, sets: trialSets(plan, trial), out: dir, log, cores: coresPerTrial(opts.jobs), ...sweepSettings(opts),
         ...(resume ? { resume } : {}), ...(until ? { until } : {}),
       });
       const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunnerError } from '../core/errors.js';
 import { writeJsonAtomic } from '../core/files.js';
@@ -9,6 +9,12 @@ import { bracketsOf } from './scheduler.js';
 
 /** Where a trial's `runner run` output goes: `<sweep folder>/logs/<trial>.log`. */
 export const trialLog = (dir: string, hash: string): string => join(dir, 'logs', `${hash}.log`);
+
+/** The trial's log file, its logs/ folder made if need be (a trial about to run writes there). */
+export function openTrialLog(dir: string, hash: string): string {
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  return trialLog(dir, hash);
+}
 
 /** Where a trial stands before the sweep runs: already completed here, to run, or another shard's. */
 export type TrialState = 'done' | 'todo' | 'other shard';

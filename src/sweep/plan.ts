@@ -132,6 +132,9 @@ function dedupe(problems: SpecProblem[]): SpecProblem[] {
   return problems.filter((p) => !seen.has(`${p.path}|${p.source}|${p.message}`) && seen.add(`${p.path}|${p.source}|${p.message}`));
 }
 
+/** The --set texts a trial is run with: the sweep's own --set, then the trial's parameters. */
+export const trialSets = (plan: SweepPlan, trial: Trial): string[] => [...plan.set, ...trial.overrides].map((o) => o.text);
+
 /** Shard (1-based) of a trial: a fixed function of its hash, so every machine agrees. */
 export function shardOf(hash: string, total: number): number {
   return (parseInt(hash.slice(0, 8), 16) % total) + 1;

@@ -1,10 +1,18 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TrialDone, TrialRequest } from './worker.js';
 
 const BIN = fileURLToPath(new URL('../../bin/runner.js', import.meta.url));
+
+/** The sweep's own settings a trial request carries, only those given: --backend, --threads, --no-cache. */
+export const sweepSettings = (o: Pick<TrialRequest, 'backend' | 'threads' | 'noCache'>): Pick<TrialRequest, 'backend' | 'threads' | 'noCache'> =>
+  ({ ...(o.backend ? { backend: o.backend } : {}), ...(o.threads ? { threads: o.threads } : {}), ...(o.noCache ? { noCache: true } : {}) });
+
+/** What threads 'auto' means for one trial when `jobs` run at once on this machine: its share of the cores. */
+export const coresPerTrial = (jobs: number): number => Math.max(1, Math.floor(availableParallelism() / jobs));
 
 const alive = (w: ChildProcess) => w.connected && w.exitCode === null && w.signalCode === null;
 

@@ -7,7 +7,8 @@ import { driveSweep } from './drive.js';
 import type { TrialOutcome } from './folder.js';
 import { resultOf, untilOf } from './jobs.js';
 import type { Leaderboard } from './leaderboard.js';
-import type { SweepPlan, Trial } from './plan.js';
+import { trialSets, type SweepPlan, type Trial } from './plan.js';
+import { sweepSettings } from './pool.js';
 import type { Job, Result } from './scheduler.js';
 import { isConnectionGone, openRedis, parseQueueUrl, queueName, REGISTRY, type QueueJobData, type QueueJobResult } from './redis.js';
 import { sweepDir, type SweepOptions } from './trials.js';
@@ -70,26 +71,23 @@ export async function runQueueSweep(plan: SweepPlan, opts: SweepOptions & { read
 
   /** Puts one job on the queue (unless a coordinator before this one did) and waits for a worker's answer. */
   async function enqueue(job: Job, trial: Trial, known: string | undefined): Promise<Result | undefined> {
-    {
-        const until = untilOf(plan, job);
-        const data: QueueJobData = {
-          version, sweep: plan.id, hash: trial.hash, spec: resolve(plan.file), sets: [...plan.set, ...trial.overrides].map((o) => o.text), out: dir, job,
-          ...(until ? { until } : {}), ...(known ? { known } : {}),
-          ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.threads ? { threads: opts.threads } : {}), ...(opts.noCache ? { noCache: true } : {}),
-        };
-        // One id per job: a coordinator started again finds the job (done, or still queued) instead of adding it twice.
-        const jobId = `${trial.hash}-${job.rung}-${job.epochs}`;
-        const queued = (await QueuedJob.fromId<QueueJobData, QueueJobResult>(queue, jobId)) ?? (await queue.add('trial', data, { jobId, removeOnComplete: false, removeOnFail: false }));
-        let answer: QueueJobResult | undefined;
-        let error: string | undefined;
-        try {
-          answer = await Promise.race([queued.waitUntilFinished(events), stopped]);
-        } catch (err) {
-          error = `refused or failed on a worker: ${(err as Error).message}`;
-        }
-        if (stop.signal.aborted) return undefined;
-        const run = answer?.runDir ? readRun(answer.runDir) : undefined;
-        return resultOf(plan, job, run, error ?? answer?.error);
+    const until = untilOf(plan, job);
+    const data: QueueJobData = {
+      version, sweep: plan.id, hash: trial.hash, spec: resolve(plan.file), sets: trialSets(plan, trial), out: dir, job,
+      ...(until ? { until } : {}), ...(known ? { known } : {}), ...sweepSettings(opts),
+    };
+    // One id per job: a coordinator started again finds the job (done, or still queued) instead of adding it twice.
+    const jobId = `${trial.hash}-${job.rung}-${job.epochs}`;
+    const queued = (await QueuedJob.fromId<QueueJobData, QueueJobResult>(queue, jobId)) ?? (await queue.add('trial', data, { jobId, removeOnComplete: false, removeOnFail: false }));
+    let answer: QueueJobResult | undefined;
+    let error: string | undefined;
+    try {
+      answer = await Promise.race([queued.waitUntilFinished(events), stopped]);
+    } catch (err) {
+      error = `refused or failed on a worker: ${(err as Error).message}`;
     }
+    if (stop.signal.aborted) return undefined;
+    const run = answer?.runDir ? readRun(answer.runDir) : undefined;
+    return resultOf(plan, job, run, error ?? answer?.error);
   }
 }

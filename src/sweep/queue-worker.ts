@@ -1,14 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { availableParallelism, hostname, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
 import { EXIT, RunnerError } from '../core/errors.js';
 import { runnerVersion } from '../runs/environment.js';
 import { readRun } from '../runs/reader.js';
-import { trialLog } from './folder.js';
+import { openTrialLog } from './folder.js';
 import { jobPlan } from './jobs.js';
-import { WorkerPool } from './pool.js';
+import { coresPerTrial, sweepSettings, WorkerPool } from './pool.js';
 import { isConnectionGone, openRedis, parseQueueUrl, REGISTRY, type QueueJobData, type QueueJobResult } from './redis.js';
 import { trialError } from './trials.js';
 
@@ -73,12 +72,10 @@ export async function serveQueue(opts: QueueWorkerOptions): Promise<number> {
     // A job started before (its worker stopped renewing the lock: killed) may find its run marked running: take it over.
     const { reached, resume } = jobPlan(d.out, d.hash, d.job, d.known, job.attemptsStarted > 1 || job.stalledCounter > 0);
     if (reached) return { runDir: reached.dir };
-    const log = trialLog(d.out, d.hash);
-    mkdirSync(dirname(log), { recursive: true });
+    const log = openTrialLog(d.out, d.hash);
     opts.onEvent?.(`[${d.hash}] ${resume ? 'continue' : 'start'} (sweep ${d.sweep}${d.until ? `, to ${d.until.epochs} epochs` : ''})`);
     const end = await pool.run({
-      hash: d.hash, spec: d.spec, sets: d.sets, out: d.out, log, cores: Math.max(1, Math.floor(availableParallelism() / opts.jobs)),
-      ...(d.backend ? { backend: d.backend as BackendChoice } : {}), ...(d.threads ? { threads: d.threads as ThreadsChoice } : {}), ...(d.noCache ? { noCache: true } : {}),
+      hash: d.hash, spec: d.spec, sets: d.sets, out: d.out, log, cores: coresPerTrial(opts.jobs), ...sweepSettings(d),
       ...(resume ? { resume, takeOver: true } : {}), ...(d.until ? { until: d.until } : {}),
     });
     const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;

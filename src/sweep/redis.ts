@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
 import { RunnerError } from '../core/errors.js';
 
 /** A Redis server as `--queue` names it, and how messages show it (the password hidden). */
@@ -80,8 +81,8 @@ export interface QueueJobData {
   readonly job: { readonly type: 'start' | 'promote'; readonly trial: string; readonly bracket: number; readonly rung: number; readonly epochs: number };
   readonly until?: { readonly epochs: number; readonly reason: string };
   readonly known?: string;
-  readonly backend?: string;
-  readonly threads?: number | 'auto';
+  readonly backend?: BackendChoice;
+  readonly threads?: ThreadsChoice;
   readonly noCache?: boolean;
 }
 

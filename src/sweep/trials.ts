@@ -1,13 +1,12 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import type { BackendChoice, ThreadsChoice } from '../backend/select.js';
-import { WorkerPool, type TrialEnd } from './pool.js';
-import { trialLog, writeSweepJson, type PlannedTrial, type TrialOutcome, type TrialState } from './folder.js';
+import { coresPerTrial, sweepSettings, WorkerPool, type TrialEnd } from './pool.js';
+import { openTrialLog, writeSweepJson, type PlannedTrial, type TrialOutcome, type TrialState } from './folder.js';
 import { writeLeaderboardFiles, type Leaderboard } from './leaderboard.js';
 import { findRunDirs, readRun, type RunView } from '../runs/reader.js';
 import type { Override } from '../spec/overrides.js';
-import { shardOf, type SweepPlan, type Trial } from './plan.js';
+import { shardOf, trialSets, type SweepPlan, type Trial } from './plan.js';
 
 export interface SweepOptions {
   readonly out: string;
@@ -101,13 +100,10 @@ export function trialError(run: RunView | undefined, end: TrialEnd, log: string)
  * run it); its warnings go to logs/<trial>.log. What happened is read from the run folder the
  * worker names in its answer, never from its output.
  */
-async function runTrial(pool: WorkerPool, plan: SweepPlan, trial: Trial, dir: string, { backend, threads, jobs, noCache }: SweepOptions, signal: AbortSignal): Promise<TrialOutcome> {
-  const log = trialLog(dir, trial.hash);
-  mkdirSync(dirname(log), { recursive: true });
-  const cores = Math.max(1, Math.floor(availableParallelism() / jobs));
+async function runTrial(pool: WorkerPool, plan: SweepPlan, trial: Trial, dir: string, opts: SweepOptions, signal: AbortSignal): Promise<TrialOutcome> {
+  const log = openTrialLog(dir, trial.hash);
   const end = await pool.run({
-    hash: trial.hash, spec: plan.file, sets: [...plan.set, ...trial.overrides].map((o) => o.text), out: dir, log, cores,
-    ...(backend ? { backend } : {}), ...(threads ? { threads } : {}), ...(noCache ? { noCache } : {}),
+    hash: trial.hash, spec: plan.file, sets: trialSets(plan, trial), out: dir, log, cores: coresPerTrial(opts.jobs), ...sweepSettings(opts),
   });
   const run = end.type === 'done' && end.runDir ? readRun(end.runDir) : undefined;
   if (run?.status === 'completed') return { trial, status: 'completed', run: run.id };
