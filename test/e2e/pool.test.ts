@@ -33,7 +33,7 @@ const exited = (pid: number) => {
 };
 
 describe('WorkerPool', () => {
-  it('ends a trial whose worker is killed while it starts as died (no crash on the closed channel), and goes on with a new worker', async () => {
+  it('ends a trial whose worker is killed as it starts as died, and goes on with a new worker', async () => {
     const pool = new WorkerPool(join(work, 'logs-a'));
     const out = sweepDir('a');
     try {
